@@ -1,0 +1,49 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "IOGate",
+    products: [
+        .library(name: "IOGate", targets: ["IOGate"]),
+        .library(name: "IOGateServer", targets: ["IOGateServer"]),
+        .executable(name: "iogate", targets: ["iogate"]),
+        .executable(name: "iogated", targets: ["iogated"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // Pure: addresses, windows, chunk planning, policy, boards, configuration.
+        .target(name: "IOGateCore", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
+        // Pure: the wire protocol codec.
+        .target(name: "IOGateProtocol", dependencies: ["IOGateCore"]),
+        // The only unsafe code: device open, chunked mmap, volatile access.
+        .target(name: "CIOGateVolatile"),
+        .target(name: "IOGateMapping", dependencies: ["IOGateCore", "CIOGateVolatile"]),
+        // Simulated boards.
+        .target(name: "IOGateMock", dependencies: ["IOGateCore"]),
+        .target(
+            name: "IOGateServer",
+            dependencies: [
+                "IOGateCore", "IOGateProtocol", "IOGateMapping", "IOGateMock",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // Client library.
+        .target(name: "IOGate", dependencies: ["IOGateCore", "IOGateProtocol"]),
+        .executableTarget(
+            name: "iogate",
+            dependencies: [
+                "IOGate", "IOGateServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(name: "iogated", dependencies: ["IOGateServer"]),
+        .testTarget(name: "IOGateCoreTests", dependencies: ["IOGateCore", "IOGateMock"]),
+        .testTarget(name: "IOGateProtocolTests", dependencies: ["IOGateProtocol"]),
+        .testTarget(
+            name: "IOGateEndToEndTests",
+            dependencies: ["IOGate", "IOGateServer", "iogate", "iogated"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,1 @@
+#include "iogate_volatile.h"

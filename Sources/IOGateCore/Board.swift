@@ -1,0 +1,147 @@
+/// The register layout of a GPIO block, as named in board files.
+public enum GPIOModelKind: String, CaseIterable, Sendable {
+    case bcm2835, bcm2711, rp1, omap, sunxi, rockchip, imx, tegra, meson
+}
+
+/// A named window of a board: a physical range with its provenance.
+public struct BoardWindow: Hashable, Sendable {
+    public var name: String
+    public var range: PhysicalRange
+    /// The GPIO register model, for GPIO blocks.
+    public var model: GPIOModelKind?
+    /// Number of GPIO lines in the block, with `model`.
+    public var pins: Int?
+    /// Where the figures come from: kernel device-tree file and node, with `ranges` arithmetic.
+    public var source: String
+    public var notes: String?
+
+    public init(name: String, range: PhysicalRange, model: GPIOModelKind? = nil, pins: Int? = nil, source: String, notes: String? = nil) {
+        self.name = name
+        self.range = range
+        self.model = model
+        self.pins = pins
+        self.source = source
+        self.notes = notes
+    }
+}
+
+/// A board description from `boards/<id>.toml`.
+public struct Board: Hashable, Sendable {
+    public var id: String
+    public var name: String
+    public var soc: String
+    /// Device-tree `compatible` strings, most specific first.
+    public var compatible: [String]
+    public var notes: String?
+    public var windows: [BoardWindow]
+
+    /// The window called `name`.
+    public func window(named name: String) -> BoardWindow? { windows.first { $0.name == name } }
+
+    /// The GPIO windows, in file order.
+    public var gpioWindows: [BoardWindow] { windows.filter { $0.model != nil } }
+
+    static let boardKeys = ["id", "name", "soc", "compatible", "notes", "window"]
+    static let windowKeys = ["name", "base", "length", "model", "pins", "source", "notes"]
+
+    /// Parses a board file; errors name the file, line and reason.
+    public static func parse(text: String, file: String) throws(IOGateError) -> Board {
+        let doc = try TOMLDocument(text: text, file: file, code: .board)
+        let top = TOMLSection(root: doc, code: .board)
+        try top.checkKeys(boardKeys)
+        let id = try top.requiredString("id")
+        guard !id.isEmpty, id.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" }) else {
+            throw top.error("'id' is \"\(id)\"; expected lower-case letters, digits and '-'", key: "id")
+        }
+        let compatible = try top.stringArray("compatible") ?? []
+        guard !compatible.isEmpty else { throw top.error("missing required key 'compatible' (an array of device-tree strings)") }
+        var windows: [BoardWindow] = []
+        for section in try top.tables("window") {
+            try section.checkKeys(windowKeys)
+            let name = try section.requiredString("name")
+            let base = try section.requiredUInt64("base")
+            let length = try section.requiredUInt64("length")
+            let range: PhysicalRange
+            do { range = try PhysicalRange(base: base, length: length) } catch {
+                throw section.error(error.message, key: "length")
+            }
+            let source = try section.requiredString("source")
+            guard !source.trimmingCharacters(in: " ").isEmpty else {
+                throw section.error("'source' is empty; name the kernel device-tree file and node", key: "source")
+            }
+            var model: GPIOModelKind?
+            if let m = try section.string("model") {
+                guard let k = GPIOModelKind(rawValue: m) else {
+                    throw section.error("unknown model '\(m)'; known: \(GPIOModelKind.allCases.map(\.rawValue).joined(separator: ", "))", key: "model")
+                }
+                model = k
+            }
+            let pins = try section.uint64("pins").map { Int(clamping: $0) }
+            guard (model == nil) == (pins == nil) else {
+                throw section.error("'model' and 'pins' go together: a GPIO block needs both, another window neither")
+            }
+            if windows.contains(where: { $0.name == name }) {
+                throw section.error("duplicate window name '\(name)'", key: "name")
+            }
+            if let other = windows.first(where: { $0.range.overlaps(range) }) {
+                throw section.error("window '\(name)' \(range) overlaps window '\(other.name)' \(other.range)", key: "base")
+            }
+            windows.append(BoardWindow(name: name, range: range, model: model, pins: pins, source: source, notes: try section.string("notes")))
+        }
+        guard !windows.isEmpty else { throw top.error("no [[window]] tables; a board needs at least one window") }
+        return Board(id: id, name: try top.requiredString("name"), soc: try top.requiredString("soc"),
+                     compatible: compatible, notes: try top.string("notes"), windows: windows)
+    }
+}
+
+extension String {
+    func trimmingCharacters(in set: Character) -> Substring {
+        var s = self[...]
+        while s.first == set { s = s.dropFirst() }
+        while s.last == set { s = s.dropLast() }
+        return s
+    }
+}
+
+/// The set of known boards, and auto-detection from `/proc/device-tree/compatible`.
+public struct BoardCatalog: Sendable {
+    public let boards: [Board]
+
+    public init(boards: [Board]) { self.boards = boards.sorted { $0.id < $1.id } }
+
+    /// Parses every `(file, text)` pair; the first bad file stops it with its error.
+    public init(files: [(file: String, text: String)]) throws(IOGateError) {
+        var boards: [Board] = []
+        for f in files {
+            let b = try Board.parse(text: f.text, file: f.file)
+            if let dup = boards.first(where: { $0.id == b.id }) {
+                throw IOGateError(.board, "\(f.file): board id '\(b.id)' is already used by \(dup.name)")
+            }
+            boards.append(b)
+        }
+        self.init(boards: boards)
+    }
+
+    /// The board with this id, or an error listing the known ids.
+    public func board(id: String) throws(IOGateError) -> Board {
+        guard let b = boards.first(where: { $0.id == id }) else {
+            throw IOGateError(.notFound, "no board with id '\(id)'; known boards: \(boards.map(\.id).joined(separator: ", "))")
+        }
+        return b
+    }
+
+    /// Splits the raw contents of `/proc/device-tree/compatible` (NUL-separated).
+    public static func compatibleStrings(_ raw: [UInt8]) -> [String] {
+        raw.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Picks the board for a device's compatible list: the first (most specific) string
+    /// that any board lists wins.
+    public func detect(compatible: [String]) throws(IOGateError) -> Board {
+        for c in compatible {
+            if let b = boards.first(where: { $0.compatible.contains(c) }) { return b }
+        }
+        let read = compatible.isEmpty ? "nothing" : compatible.map { "\"\($0)\"" }.joined(separator: ", ")
+        throw IOGateError(.board, "no board matches this device's compatible strings (read: \(read)); set board = \"<id>\" with one of: \(boards.map(\.id).joined(separator: ", "))")
+    }
+}

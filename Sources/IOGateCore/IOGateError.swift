@@ -1,0 +1,81 @@
+/// An error that says what was wrong, where, and what is allowed.
+///
+/// The `code` travels on the wire as a status; new codes may be added without breaking callers,
+/// so switch on it with a `default` branch.
+public struct IOGateError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// A stable numeric error code, also used as the wire-protocol status.
+    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: UInt16
+        public init(rawValue: UInt16) { self.rawValue = rawValue }
+
+        /// The frame or request could not be decoded.
+        public static let malformed = Code(rawValue: 1)
+        /// No protocol version in common.
+        public static let unsupportedVersion = Code(rawValue: 2)
+        /// The opcode is not one this daemon knows.
+        public static let unknownOperation = Code(rawValue: 3)
+        /// A frame, batch or count is over a configured limit.
+        public static let limitExceeded = Code(rawValue: 4)
+        /// The access is outside every range granted to the client.
+        public static let outsideAllowlist = Code(rawValue: 5)
+        /// The access is a write through a read-only grant.
+        public static let readOnly = Code(rawValue: 6)
+        /// The address is not aligned to the access width.
+        public static let misaligned = Code(rawValue: 7)
+        /// The width is not 8, 16, 32 or 64 bits, or a value does not fit in it.
+        public static let badWidth = Code(rawValue: 8)
+        /// A wait-until did not see the value before its timeout.
+        public static let timeout = Code(rawValue: 9)
+        /// The configuration is invalid.
+        public static let config = Code(rawValue: 10)
+        /// A board file is invalid or no board matched.
+        public static let board = Code(rawValue: 11)
+        /// Mapping the device failed.
+        public static let mapping = Code(rawValue: 12)
+        /// A system call failed.
+        public static let system = Code(rawValue: 13)
+        /// A named thing (window, board, pin) does not exist.
+        public static let notFound = Code(rawValue: 14)
+        /// The request was valid but the state forbids it (e.g. handshake missing).
+        public static let badState = Code(rawValue: 15)
+        /// The daemon cannot be reached.
+        public static let unreachable = Code(rawValue: 16)
+        /// A GPIO line is owned by the kernel or another program.
+        public static let lineBusy = Code(rawValue: 17)
+
+        private static let names: [UInt16: String] = [
+            1: "malformed", 2: "unsupported-version", 3: "unknown-operation", 4: "limit-exceeded",
+            5: "outside-allowlist", 6: "read-only", 7: "misaligned", 8: "bad-width", 9: "timeout",
+            10: "config", 11: "board", 12: "mapping", 13: "system", 14: "not-found", 15: "bad-state",
+            16: "unreachable", 17: "line-busy",
+        ]
+
+        public var description: String { Code.names[rawValue] ?? "error-\(rawValue)" }
+
+        /// True for errors a policy decision produced (the CLI maps these and operation failures to exit 1).
+        public var isRefusal: Bool { self == .outsideAllowlist || self == .readOnly || self == .lineBusy }
+    }
+
+    /// The kind of failure.
+    public let code: Code
+    /// A human-readable sentence: what was wrong, where, and what is allowed.
+    public let message: String
+
+    /// Creates an error with a code and a message.
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+/// Formats a value as `0x` followed by upper-case hex digits.
+@inlinable
+public func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16, uppercase: true) }
+
+/// Formats a value as `0x` followed by exactly `digits` zero-padded hex digits.
+public func hex(_ value: UInt64, digits: Int) -> String {
+    let s = String(value, radix: 16, uppercase: true)
+    return "0x" + String(repeating: "0", count: max(0, digits - s.count)) + s
+}
