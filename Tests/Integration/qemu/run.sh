@@ -30,6 +30,8 @@ KERNEL_META=linux-image-cloud-amd64
 SHM_SIZE=$((128 << 20))
 
 # ---- everything runs under one timeout ------------------------------------------------------------
+# The inner timeouts below use --foreground so that QEMU, apt and swift stay in this timeout's process
+# group, which it kills as a whole when the run overstays.
 if [ -z "${IOGATE_QEMU_UNDER_TIMEOUT:-}" ]; then
     mkdir -p "$WORK"
     echo "0 0" > "$COUNTS"
@@ -108,7 +110,7 @@ APT_UPDATED=0
 apt_update() {
     [ $APT_UPDATED = 1 ] && return 0
     APT_UPDATED=1
-    timeout 300 apt-get update -qq
+    timeout --foreground 300 apt-get update -qq
 }
 
 step_start=$(now)
@@ -120,7 +122,7 @@ if [ -n "$need" ]; then
     fi
     apt_update || fatal "apt-get update failed"
     # shellcheck disable=SC2086
-    DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq --no-install-recommends $need \
+    DEBIAN_FRONTEND=noninteractive timeout --foreground 600 apt-get install -y -qq --no-install-recommends $need \
         > "$WORK/apt-install.log" 2>&1 || { tail -20 "$WORK/apt-install.log"; fatal "apt-get install $(echo $need) failed"; }
     need=$(missing_packages)
     [ -z "$need" ] || fatal "still missing after apt-get install: $(echo $need)"
@@ -149,7 +151,7 @@ if [ -n "$KPKG" ]; then
     VMLINUZ=$KCACHE/$KPKG/vmlinuz
     if [ ! -s "$VMLINUZ" ]; then
         rm -rf "$KCACHE/$KPKG.tmp" && mkdir -p "$KCACHE/$KPKG.tmp"
-        download() { (cd "$KCACHE/$KPKG.tmp" && timeout 300 apt-get download -qq -o APT::Sandbox::User=root "$KPKG"); }
+        download() { (cd "$KCACHE/$KPKG.tmp" && timeout --foreground 300 apt-get download -qq -o APT::Sandbox::User=root "$KPKG"); }
         if ! download; then
             APT_UPDATED=0
             apt_update || true
@@ -295,7 +297,7 @@ boot() {
     [ $STANDIN = 1 ] && append="$append iogate.standin=1"
     local start
     start=$(now)
-    timeout --kill-after=5 "$BOOT_TIMEOUT" qemu-system-x86_64 \
+    timeout --foreground --kill-after=5 "$BOOT_TIMEOUT" qemu-system-x86_64 \
         -accel tcg -cpu max -smp 1 -m 1024 \
         -nodefaults -display none -monitor none -no-reboot \
         -serial "file:$console" -serial "file:$results" \
