@@ -21,13 +21,15 @@ let package = Package(
         .target(name: "IOGateProtocol", dependencies: ["IOGateCore"]),
         // The only unsafe code: device open, chunked mmap, volatile access.
         .target(name: "CIOGateVolatile"),
+        // System calls the Swift overlay lacks (prctl, seccomp).
+        .target(name: "CIOGateSys"),
         .target(name: "IOGateMapping", dependencies: ["IOGateCore", "CIOGateVolatile"]),
         // Simulated boards.
         .target(name: "IOGateMock", dependencies: ["IOGateCore"]),
         .target(
             name: "IOGateServer",
             dependencies: [
-                "IOGateCore", "IOGateProtocol", "IOGateMapping", "IOGateMock",
+                "IOGateCore", "IOGateProtocol", "IOGateMapping", "IOGateMock", "CIOGateSys",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // Client library.

@@ -79,3 +79,9 @@ public func hex(_ value: UInt64, digits: Int) -> String {
     let s = String(value, radix: 16, uppercase: true)
     return "0x" + String(repeating: "0", count: max(0, digits - s.count)) + s
 }
+
+/// Runs an untyped-throwing closure (such as `withUnsafeBytes`' rethrows) and restores the typed error.
+@inlinable
+public func typedThrows<T>(_ body: () throws -> T) throws(IOGateError) -> T {
+    do { return try body() } catch let e as IOGateError { throw e } catch { throw IOGateError(.system, "\(error)") }
+}

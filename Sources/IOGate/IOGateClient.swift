@@ -1,0 +1,227 @@
+import Glibc
+@_exported import IOGateCore
+@_exported import IOGateProtocol
+
+/// A connection to `iogated`. Blocking and synchronous: each call is one round trip.
+///
+/// ```swift
+/// let gate = try IOGateClient(socketPath: IOGateClient.defaultSocketPath)
+/// let lev = try gate.read(0xFE200034)
+/// try gate.modify(0xFE200004, mask: 0b111 << 21, value: 0b001 << 21)   // GPIO17 output
+/// ```
+/// Not thread-safe: use one client per thread (connections are cheap).
+public final class IOGateClient {
+    /// `$IOGATE_SOCKET`, else `/run/iogate/iogate.sock`.
+    public static var defaultSocketPath: String {
+        getenv("IOGATE_SOCKET").map { String(cString: $0) } ?? "/run/iogate/iogate.sock"
+    }
+
+    let fd: Int32
+    var nextID: UInt32 = 1
+    var out = ByteWriter(capacity: 256)
+    var inBuf = [UInt8](repeating: 0, count: 4096)
+    /// Limits the daemon announced in its hello.
+    public private(set) var serverHello: ServerHello
+    var cachedWindows: [WindowInfo]?
+
+    /// Connects and performs the version handshake.
+    public init(socketPath: String = IOGateClient.defaultSocketPath) throws(IOGateError) {
+        guard socketPath.utf8.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) else {
+            throw IOGateError(.unreachable, "socket path \(socketPath) is too long for a Unix socket")
+        }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw IOGateError(.unreachable, "socket(): \(String(cString: strerror(errno)))") }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { p in for (i, b) in socketPath.utf8.enumerated() { p[i] = b } }
+        let r = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard r == 0 else {
+            let e = errno
+            close(fd)
+            let hint = e == ENOENT ? " (is iogated running? set --socket or IOGATE_SOCKET)" : e == EACCES ? " (no permission on the socket; are you in its group?)" : ""
+            throw IOGateError(.unreachable, "cannot connect to \(socketPath): \(String(cString: strerror(e)))\(hint)")
+        }
+        self.fd = fd
+        self.serverHello = ServerHello(version: 0, maxFrame: UInt32(Frame.handshakeLimit), maxBatch: 0, maxBlock: 0)
+        var body = try roundTrip(.hello(minVersion: Frame.version, maxVersion: Frame.version))
+        serverHello = try body.withReader { r throws(IOGateError) in try Codec.decodeHello(&r) }
+    }
+
+    deinit { close(fd) }
+
+    /// The ranges this client may use, as the daemon's policy grants them.
+    public func windows() throws(IOGateError) -> [WindowInfo] {
+        var body = try roundTrip(.windows)
+        let w = try body.withReader { r throws(IOGateError) in try Codec.decodeWindows(&r) }
+        cachedWindows = w
+        return w
+    }
+
+    /// Resolves `0xADDR` or `WINDOW+OFFSET` to a physical address using the granted windows.
+    public func resolve(_ expression: AddressExpression) throws(IOGateError) -> UInt64 {
+        switch expression {
+        case .physical(let a):
+            return a
+        case .window(let name, let offset):
+            let ws: [WindowInfo]
+            if let c = cachedWindows { ws = c } else { ws = try windows() }
+            guard let w = ws.first(where: { $0.name == name }) else {
+                let names = ws.map(\.name).filter { !$0.isEmpty }
+                throw IOGateError(.notFound, "no window named '\(name)' is granted to you; your windows: \(names.isEmpty ? "none with names" : names.joined(separator: ", "))")
+            }
+            guard offset < w.length else {
+                throw IOGateError(.outsideAllowlist, "offset \(hex(offset)) is past the end of window '\(name)' (length \(hex(w.length)))")
+            }
+            return w.base + offset
+        }
+    }
+
+    /// Reads one register.
+    public func read(_ address: UInt64, width: AccessWidth = .word) throws(IOGateError) -> UInt64 {
+        try read(address, width: width, count: 1)[0]
+    }
+
+    /// Reads `count` consecutive registers of `width` (a block read: one round trip).
+    public func read(_ address: UInt64, width: AccessWidth = .word, count: Int) throws(IOGateError) -> [UInt64] {
+        guard count >= 1, let n = UInt32(exactly: count) else { throw IOGateError(.limitExceeded, "count \(count) must be at least 1") }
+        var body = try roundTrip(.read(address: address, width: width, count: n))
+        return try body.withReader { r throws(IOGateError) in
+            var values: [UInt64] = []
+            values.reserveCapacity(count)
+            for _ in 0..<count { values.append(try r.value(width, "read value")) }
+            return values
+        }
+    }
+
+    /// Writes one register.
+    public func write(_ address: UInt64, _ value: UInt64, width: AccessWidth = .word) throws(IOGateError) {
+        try write(address, [value], width: width)
+    }
+
+    /// Writes consecutive registers (a block write: one round trip).
+    public func write(_ address: UInt64, _ values: [UInt64], width: AccessWidth = .word) throws(IOGateError) {
+        for v in values { try width.check(v, field: "value") }
+        _ = try roundTrip(.write(address: address, width: width, values: values))
+    }
+
+    /// Atomically sets the bits of `mask` to those of `value`; returns the old register value.
+    @discardableResult
+    public func modify(_ address: UInt64, mask: UInt64, value: UInt64, width: AccessWidth = .word) throws(IOGateError) -> UInt64 {
+        try width.check(mask, field: "mask")
+        try width.check(value, field: "value")
+        var body = try roundTrip(.modify(address: address, width: width, mask: mask, value: value))
+        return try body.withReader { r throws(IOGateError) in try r.u64("old value") }
+    }
+
+    /// Waits, in the daemon, until `(register & mask) == value`; returns the value seen.
+    /// Throws `.timeout` when it does not happen within `timeoutMilliseconds`.
+    @discardableResult
+    public func wait(_ address: UInt64, mask: UInt64, value: UInt64, width: AccessWidth = .word,
+                     timeoutMilliseconds: UInt32 = 1000) throws(IOGateError) -> UInt64 {
+        try width.check(mask, field: "mask")
+        try width.check(value, field: "value")
+        var body = try roundTrip(.wait(address: address, width: width, mask: mask, value: value, timeoutMilliseconds: timeoutMilliseconds))
+        return try body.withReader { r throws(IOGateError) in try r.u64("value") }
+    }
+
+    /// Runs a batch: all operations are checked first, and if any is refused none runs.
+    /// Returns one result per operation (read: the value; write: 0; modify: the old value).
+    public func batch(_ ops: [BatchOp]) throws(IOGateError) -> [UInt64] {
+        var body = try roundTrip(.batch(ops))
+        return try body.withReader { r throws(IOGateError) in
+            let n = Int(try r.u32("batch count"))
+            _ = try r.u32("reserved")
+            guard n == ops.count else { throw IOGateError(.malformed, "batch response has \(n) results for \(ops.count) operations") }
+            var out: [UInt64] = []
+            out.reserveCapacity(n)
+            for _ in 0..<n { out.append(try r.u64("batch result")) }
+            return out
+        }
+    }
+
+    /// Builds a batch fluently and runs it.
+    public func batch(_ build: (inout BatchBuilder) -> Void) throws(IOGateError) -> [UInt64] {
+        var b = BatchBuilder()
+        build(&b)
+        return try batch(b.ops)
+    }
+
+    // MARK: Transport
+
+    /// Sends a request and returns the response body (after the header), or the daemon's error.
+    func roundTrip(_ request: Request) throws(IOGateError) -> ResponseBody {
+        let id = nextID
+        nextID &+= 1
+        Codec.encode(request, id: id, into: &out)
+        guard out.bytes.count - Frame.prefixSize <= Int(serverHello.maxFrame) else {
+            throw IOGateError(.limitExceeded, "request of \(out.bytes.count) bytes exceeds the daemon's frame limit of \(serverHello.maxFrame)")
+        }
+        let sent = out.bytes.withUnsafeBytes { p -> Bool in
+            var off = 0
+            while off < p.count {
+                let n = send(fd, p.baseAddress! + off, p.count - off, Int32(MSG_NOSIGNAL))
+                if n < 0 { if errno == EINTR { continue }; return false }
+                off += n
+            }
+            return true
+        }
+        guard sent else { throw IOGateError(.unreachable, "lost the connection to iogated while sending: \(String(cString: strerror(errno)))") }
+        try receive(Frame.prefixSize, at: 0)
+        let length = inBuf.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))) }
+        guard length >= Frame.headerSize, length <= max(Int(serverHello.maxFrame), Frame.handshakeLimit) + Frame.handshakeLimit else {
+            throw IOGateError(.malformed, "daemon sent a frame of length \(length)")
+        }
+        if inBuf.count < length { inBuf = [UInt8](repeating: 0, count: length) }
+        try receive(length, at: 0)
+        let header = try typedThrows { try inBuf.withUnsafeBytes { try Codec.header(UnsafeRawBufferPointer(rebasing: $0[0..<length])) } }
+        if header.status != 0 {
+            throw inBuf.withUnsafeBytes { Codec.decodeError(status: header.status, body: UnsafeRawBufferPointer(rebasing: $0[Frame.headerSize..<length])) }
+        }
+        guard header.id == id, header.opcode == request.opcode.rawValue else {
+            throw IOGateError(.malformed, "response id \(header.id) / opcode \(header.opcode) does not match request \(id) / \(request.opcode.rawValue)")
+        }
+        return ResponseBody(client: self, range: Frame.headerSize..<length)
+    }
+
+    func receive(_ count: Int, at offset: Int) throws(IOGateError) {
+        let ok = inBuf.withUnsafeMutableBytes { p -> Bool in
+            var got = 0
+            while got < count {
+                let n = recv(fd, p.baseAddress! + offset + got, count - got, 0)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return false }
+                got += n
+            }
+            return true
+        }
+        guard ok else { throw IOGateError(.unreachable, "iogated closed the connection") }
+    }
+}
+
+/// The body of the last response, read in place from the client's buffer.
+struct ResponseBody {
+    let client: IOGateClient
+    let range: Range<Int>
+
+    mutating func withReader<T>(_ body: (inout ByteReader) throws(IOGateError) -> T) throws(IOGateError) -> T {
+        try typedThrows {
+            try client.inBuf.withUnsafeBytes { p in
+                var r = ByteReader(UnsafeRawBufferPointer(rebasing: p[range]))
+                return try body(&r)
+            }
+        }
+    }
+}
+
+/// Collects batch operations.
+public struct BatchBuilder {
+    public private(set) var ops: [BatchOp] = []
+    public init() {}
+    public mutating func read(_ address: UInt64, width: AccessWidth = .word) { ops.append(.read(address, width: width)) }
+    public mutating func write(_ address: UInt64, _ value: UInt64, width: AccessWidth = .word) { ops.append(.write(address, value, width: width)) }
+    public mutating func modify(_ address: UInt64, mask: UInt64, value: UInt64, width: AccessWidth = .word) {
+        ops.append(.modify(address, mask: mask, value: value, width: width))
+    }
+}

@@ -1,0 +1,246 @@
+import IOGateCore
+
+/// Encodes and decodes protocol frames. Pure: no I/O, fuzzable in isolation.
+///
+/// Decoding checks shape only: lengths, widths, counts against limits, values that fit their
+/// width, and that nothing trails the body. Policy is the daemon's business.
+public enum Codec {
+    /// Validates a length prefix before the payload is read.
+    public static func checkLength(_ length: UInt32, limit: Int) throws(IOGateError) {
+        guard length >= UInt32(Frame.headerSize) else {
+            throw IOGateError(.malformed, "frame length \(length) is shorter than the \(Frame.headerSize)-byte header")
+        }
+        guard length <= UInt32(clamping: limit) else {
+            throw IOGateError(.limitExceeded, "frame length \(length) exceeds the limit of \(limit) bytes")
+        }
+    }
+
+    /// Decodes the header at the start of a payload (the bytes after the length prefix).
+    public static func header(_ payload: UnsafeRawBufferPointer) throws(IOGateError) -> FrameHeader {
+        var r = ByteReader(payload)
+        return FrameHeader(opcode: try r.u8("opcode"), flags: try r.u8("flags"), status: try r.u16("status"), id: try r.u32("id"))
+    }
+
+    // MARK: Requests
+
+    /// Decodes a request payload (header included).
+    public static func decodeRequest(_ payload: UnsafeRawBufferPointer, limits: Limits) throws(IOGateError) -> (FrameHeader, Request) {
+        var r = ByteReader(payload)
+        let h = FrameHeader(opcode: try r.u8("opcode"), flags: try r.u8("flags"), status: try r.u16("status"), id: try r.u32("id"))
+        guard let op = Opcode(rawValue: h.opcode) else {
+            throw IOGateError(.unknownOperation, "unknown opcode \(hex(UInt64(h.opcode))); known: \(Opcode.allCases.map { hex(UInt64($0.rawValue)) }.joined(separator: ", "))")
+        }
+        guard h.flags == 0, h.status == 0 else {
+            throw IOGateError(.malformed, "request flags and status must be 0; got flags \(h.flags), status \(h.status)")
+        }
+        let req: Request
+        switch op {
+        case .hello:
+            let magic = try r.u32("hello magic")
+            guard magic == Frame.magic else {
+                throw IOGateError(.malformed, "hello magic is \(hex(UInt64(magic))); expected \(hex(UInt64(Frame.magic))) (\"IOGT\")")
+            }
+            let lo = try r.u16("min version"), hi = try r.u16("max version")
+            req = .hello(minVersion: lo, maxVersion: hi)
+        case .windows:
+            req = .windows
+        case .read:
+            let address = try r.u64("address")
+            let width = try AccessWidth.decode(try r.u8("width"))
+            try r.skip(3, "padding")
+            let count = try r.u32("count")
+            try checkCount(count, limits)
+            req = .read(address: address, width: width, count: count)
+        case .write:
+            let address = try r.u64("address")
+            let width = try AccessWidth.decode(try r.u8("width"))
+            try r.skip(3, "padding")
+            let count = try r.u32("count")
+            try checkCount(count, limits)
+            guard r.remaining == Int(count) * width.bytes else {
+                throw IOGateError(.malformed, "write of \(count) x \(width.bits)-bit needs \(Int(count) * width.bytes) value bytes; frame has \(r.remaining)")
+            }
+            var values: [UInt64] = []
+            values.reserveCapacity(Int(count))
+            for _ in 0..<count { values.append(try r.value(width, "value")) }
+            req = .write(address: address, width: width, values: values)
+        case .modify:
+            let address = try r.u64("address")
+            let width = try AccessWidth.decode(try r.u8("width"))
+            try r.skip(7, "padding")
+            let mask = try r.u64("mask"), value = try r.u64("value")
+            try width.check(mask, field: "mask")
+            try width.check(value, field: "value")
+            req = .modify(address: address, width: width, mask: mask, value: value)
+        case .wait:
+            let address = try r.u64("address")
+            let width = try AccessWidth.decode(try r.u8("width"))
+            try r.skip(3, "padding")
+            let timeout = try r.u32("timeout")
+            let mask = try r.u64("mask"), value = try r.u64("value")
+            try width.check(mask, field: "mask")
+            try width.check(value, field: "value")
+            guard timeout <= UInt32(clamping: limits.maxWaitMilliseconds) else {
+                throw IOGateError(.limitExceeded, "wait timeout of \(timeout) ms exceeds the limit of \(limits.maxWaitMilliseconds) ms")
+            }
+            req = .wait(address: address, width: width, mask: mask, value: value, timeoutMilliseconds: timeout)
+        case .batch:
+            let count = try r.u32("batch count")
+            try r.skip(4, "padding")
+            guard count >= 1, count <= UInt32(clamping: limits.maxBatch) else {
+                throw IOGateError(.limitExceeded, "batch of \(count) operations; allowed: 1...\(limits.maxBatch)")
+            }
+            guard r.remaining == Int(count) * Frame.batchOpSize else {
+                throw IOGateError(.malformed, "batch of \(count) operations needs \(Int(count) * Frame.batchOpSize) bytes; frame has \(r.remaining)")
+            }
+            var ops: [BatchOp] = []
+            ops.reserveCapacity(Int(count))
+            for i in 0..<Int(count) { ops.append(try decodeBatchOp(&r, index: i)) }
+            req = .batch(ops)
+        }
+        guard r.remaining == 0 else {
+            throw IOGateError(.malformed, "\(r.remaining) unexpected bytes after a \(op) request")
+        }
+        return (h, req)
+    }
+
+    static func checkCount(_ count: UInt32, _ limits: Limits) throws(IOGateError) {
+        guard count >= 1, count <= UInt32(clamping: limits.maxBlock) else {
+            throw IOGateError(.limitExceeded, "count \(count); allowed: 1...\(limits.maxBlock)")
+        }
+    }
+
+    /// Decodes one 32-byte batch operation; errors name its index.
+    @inline(__always)
+    public static func decodeBatchOp(_ r: inout ByteReader, index i: Int) throws(IOGateError) -> BatchOp {
+        let kindByte = try r.u8("batch kind")
+        guard let kind = BatchKind(rawValue: kindByte) else {
+            throw IOGateError(.malformed, "batch operation #\(i): unknown kind \(kindByte); allowed: 1 read, 2 write, 3 modify")
+        }
+        let width: AccessWidth
+        do { width = try AccessWidth.decode(try r.u8("batch width")) } catch {
+            throw IOGateError(error.code, "batch operation #\(i): \(error.message)")
+        }
+        try r.skip(6, "padding")
+        let op = BatchOp(kind: kind, width: width, address: try r.u64("address"), mask: try r.u64("mask"), value: try r.u64("value"))
+        if op.value > width.maxValue || op.mask > width.maxValue {
+            throw IOGateError(.badWidth, "batch operation #\(i): mask \(hex(op.mask)) or value \(hex(op.value)) does not fit in \(width.bits) bits")
+        }
+        return op
+    }
+
+    /// Encodes a request frame (length prefix included) into `w`.
+    public static func encode(_ request: Request, id: UInt32, into w: inout ByteWriter) {
+        w.beginFrame(FrameHeader(opcode: request.opcode.rawValue, id: id))
+        switch request {
+        case .hello(let lo, let hi):
+            w.u32(Frame.magic)
+            w.u16(lo)
+            w.u16(hi)
+        case .windows:
+            break
+        case .read(let address, let width, let count):
+            w.u64(address)
+            w.u8(width.rawValue)
+            w.zeros(3)
+            w.u32(count)
+        case .write(let address, let width, let values):
+            w.u64(address)
+            w.u8(width.rawValue)
+            w.zeros(3)
+            w.u32(UInt32(values.count))
+            for v in values { w.value(v, width) }
+        case .modify(let address, let width, let mask, let value):
+            w.u64(address)
+            w.u8(width.rawValue)
+            w.zeros(7)
+            w.u64(mask)
+            w.u64(value)
+        case .wait(let address, let width, let mask, let value, let timeout):
+            w.u64(address)
+            w.u8(width.rawValue)
+            w.zeros(3)
+            w.u32(timeout)
+            w.u64(mask)
+            w.u64(value)
+        case .batch(let ops):
+            w.u32(UInt32(ops.count))
+            w.u32(0)
+            for op in ops { encode(op, into: &w) }
+        }
+        w.endFrame()
+    }
+
+    /// Appends one 32-byte batch operation.
+    @inline(__always)
+    public static func encode(_ op: BatchOp, into w: inout ByteWriter) {
+        w.u8(op.kind.rawValue)
+        w.u8(op.width.rawValue)
+        w.zeros(6)
+        w.u64(op.address)
+        w.u64(op.mask)
+        w.u64(op.value)
+    }
+
+    // MARK: Responses
+
+    /// Encodes an error response: the status and the message as UTF-8.
+    public static func encodeError(_ error: IOGateError, opcode: UInt8, id: UInt32, into w: inout ByteWriter) {
+        w.beginFrame(FrameHeader(opcode: opcode, flags: Frame.responseFlag, status: error.code.rawValue, id: id))
+        w.bytes.append(contentsOf: error.message.utf8.prefix(Frame.handshakeLimit - 64))
+        w.endFrame()
+    }
+
+    /// Begins a successful response; append the body, then call `w.endFrame()`.
+    @inline(__always)
+    public static func beginResponse(opcode: UInt8, id: UInt32, into w: inout ByteWriter) {
+        w.beginFrame(FrameHeader(opcode: opcode, flags: Frame.responseFlag, id: id))
+    }
+
+    /// Appends the body of a hello response.
+    public static func encode(_ hello: ServerHello, into w: inout ByteWriter) {
+        w.u16(hello.version)
+        w.u16(0)
+        w.u32(hello.maxFrame)
+        w.u32(hello.maxBatch)
+        w.u32(hello.maxBlock)
+    }
+
+    /// Appends the body of a windows response.
+    public static func encode(_ windows: [WindowInfo], into w: inout ByteWriter) {
+        w.u32(UInt32(windows.count))
+        for win in windows {
+            let name = Array(win.name.utf8.prefix(255))
+            w.u64(win.base)
+            w.u64(win.length)
+            w.u8(win.access == .rw ? 1 : 0)
+            w.u8(UInt8(name.count))
+            w.bytes.append(contentsOf: name)
+        }
+    }
+
+    /// Turns an error response's status and body into the daemon's error.
+    public static func decodeError(status: UInt16, body: UnsafeRawBufferPointer) -> IOGateError {
+        IOGateError(IOGateError.Code(rawValue: status), String(decoding: body, as: UTF8.self))
+    }
+
+    public static func decodeHello(_ r: inout ByteReader) throws(IOGateError) -> ServerHello {
+        let v = try r.u16("version")
+        _ = try r.u16("reserved")
+        return ServerHello(version: v, maxFrame: try r.u32("max frame"), maxBatch: try r.u32("max batch"), maxBlock: try r.u32("max block"))
+    }
+
+    public static func decodeWindows(_ r: inout ByteReader) throws(IOGateError) -> [WindowInfo] {
+        let n = try r.u32("window count")
+        guard Int(n) <= r.remaining / 18 else { throw IOGateError(.malformed, "window count \(n) is larger than the frame can hold") }
+        var out: [WindowInfo] = []
+        for _ in 0..<n {
+            let base = try r.u64("window base"), length = try r.u64("window length")
+            let access: Access = try r.u8("window access") == 1 ? .rw : .ro
+            let len = Int(try r.u8("name length"))
+            let name = String(decoding: try r.bytes(len, "window name"), as: UTF8.self)
+            out.append(WindowInfo(name: name, base: base, length: length, access: access))
+        }
+        return out
+    }
+}

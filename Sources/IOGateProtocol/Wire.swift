@@ -1,0 +1,139 @@
+import IOGateCore
+
+/// Operation codes. A response carries its request's opcode with `Frame.responseFlag` set.
+public enum Opcode: UInt8, Sendable, CaseIterable {
+    case hello = 0x01
+    case windows = 0x02
+    case read = 0x10
+    case write = 0x11
+    case modify = 0x12
+    case wait = 0x13
+    case batch = 0x20
+}
+
+/// Kinds of operation inside a batch.
+public enum BatchKind: UInt8, Sendable {
+    case read = 1
+    case write = 2
+    case modify = 3
+}
+
+/// Framing constants of protocol version 1. See docs/PROTOCOL.md.
+public enum Frame {
+    /// The protocol version this build speaks.
+    public static let version: UInt16 = 1
+    /// `"IOGT"` read as a little-endian UInt32, at the start of every hello.
+    public static let magic: UInt32 = 0x5447_4F49
+    /// Bytes before the payload: the 4-byte length prefix.
+    public static let prefixSize = 4
+    /// Bytes of the header inside the payload: opcode, flags, status, id.
+    public static let headerSize = 8
+    /// Flag bit set on responses.
+    public static let responseFlag: UInt8 = 0x01
+    /// Size of one operation inside a batch request.
+    public static let batchOpSize = 32
+    /// The largest frame any peer must accept before the hello says otherwise.
+    public static let handshakeLimit = 4096
+}
+
+/// The header of every frame, after the length prefix.
+public struct FrameHeader: Hashable, Sendable {
+    public var opcode: UInt8
+    public var flags: UInt8
+    /// 0 for requests and successful responses; an `IOGateError.Code` otherwise.
+    public var status: UInt16
+    /// Chosen by the client; echoed by the response.
+    public var id: UInt32
+
+    public init(opcode: UInt8, flags: UInt8 = 0, status: UInt16 = 0, id: UInt32) {
+        self.opcode = opcode
+        self.flags = flags
+        self.status = status
+        self.id = id
+    }
+}
+
+/// A request, decoded and checked for shape (not yet for policy).
+public enum Request: Hashable, Sendable {
+    case hello(minVersion: UInt16, maxVersion: UInt16)
+    case windows
+    case read(address: UInt64, width: AccessWidth, count: UInt32)
+    /// Block write: `values.count` consecutive elements.
+    case write(address: UInt64, width: AccessWidth, values: [UInt64])
+    case modify(address: UInt64, width: AccessWidth, mask: UInt64, value: UInt64)
+    case wait(address: UInt64, width: AccessWidth, mask: UInt64, value: UInt64, timeoutMilliseconds: UInt32)
+    case batch([BatchOp])
+
+    /// The opcode that carries this request.
+    public var opcode: Opcode {
+        switch self {
+        case .hello: .hello
+        case .windows: .windows
+        case .read: .read
+        case .write: .write
+        case .modify: .modify
+        case .wait: .wait
+        case .batch: .batch
+        }
+    }
+}
+
+/// One operation of a batch.
+public struct BatchOp: Hashable, Sendable {
+    public var kind: BatchKind
+    public var width: AccessWidth
+    public var address: UInt64
+    public var mask: UInt64
+    public var value: UInt64
+
+    public init(kind: BatchKind, width: AccessWidth, address: UInt64, mask: UInt64 = 0, value: UInt64 = 0) {
+        self.kind = kind
+        self.width = width
+        self.address = address
+        self.mask = mask
+        self.value = value
+    }
+
+    /// A read of one register.
+    public static func read(_ address: UInt64, width: AccessWidth = .word) -> BatchOp {
+        BatchOp(kind: .read, width: width, address: address)
+    }
+    /// A write of one register.
+    public static func write(_ address: UInt64, _ value: UInt64, width: AccessWidth = .word) -> BatchOp {
+        BatchOp(kind: .write, width: width, address: address, value: value)
+    }
+    /// A read-modify-write: `new = (old & ~mask) | (value & mask)`; its result is the old value.
+    public static func modify(_ address: UInt64, mask: UInt64, value: UInt64, width: AccessWidth = .word) -> BatchOp {
+        BatchOp(kind: .modify, width: width, address: address, mask: mask, value: value)
+    }
+}
+
+/// One entry of the windows list: a range the client may use.
+public struct WindowInfo: Hashable, Sendable {
+    public var name: String
+    public var base: UInt64
+    public var length: UInt64
+    public var access: Access
+
+    public init(name: String, base: UInt64, length: UInt64, access: Access) {
+        self.name = name
+        self.base = base
+        self.length = length
+        self.access = access
+    }
+}
+
+/// What the daemon says in reply to a hello.
+public struct ServerHello: Hashable, Sendable {
+    public var version: UInt16
+    public var maxFrame: UInt32
+    public var maxBatch: UInt32
+    public var maxBlock: UInt32
+
+    public init(version: UInt16, maxFrame: UInt32, maxBatch: UInt32, maxBlock: UInt32) {
+        self.version = version
+        self.maxFrame = maxFrame
+        self.maxBatch = maxBatch
+        self.maxBlock = maxBlock
+    }
+}

@@ -1,0 +1,257 @@
+import Glibc
+import IOGateCore
+import IOGateMapping
+import IOGateMock
+import Logging
+import IOGateProtocol
+import Synchronization
+
+/// The privileged helper: maps the granted windows once, drops privileges, and serves clients.
+public final class Daemon: @unchecked Sendable {
+    public let config: Config
+    public let board: Board?
+    public private(set) var policy: Policy
+    public let logger: Logger
+    public var limits: Limits { config.limits }
+    /// The windows served, in address order.
+    public private(set) var windows: [ServedWindow] = []
+    /// The mock board, when `device = "mock"`.
+    public private(set) var mock: MockBoard?
+    /// The `/dev/mem` (or file) mapping, when not mock.
+    public private(set) var mapping: DeviceMapping?
+    /// Bumped by each successful policy reload; sessions re-evaluate their allowlist when it moves.
+    let generation = Atomic<Int>(0)
+    let policyLock = Lock()
+    var listener: UnixListener?
+    let tracer: Tracer?
+    let clientsLock = Lock()
+    var clientFDs: Set<Int32> = []
+    let stopping = Atomic<Bool>(false)
+
+    /// Checks the configuration, resolves the board and the grants. Nothing is mapped yet.
+    public init(config: Config, boards: BoardCatalog?, logger: Logger) throws(IOGateError) {
+        self.config = config
+        self.logger = logger
+        switch config.board {
+        case nil:
+            board = nil
+        case .id(let id)?:
+            guard let boards else { throw IOGateError(.board, "board '\(id)' is set but no board files were found") }
+            board = try boards.board(id: id)
+        case .auto?:
+            guard let boards else { throw IOGateError(.board, "board = \"auto\" is set but no board files were found") }
+            guard let compatible = BoardDirectory.machineCompatible() else {
+                throw IOGateError(.board, "board = \"auto\" but this machine has no /proc/device-tree/compatible; set board = \"<id>\" with one of: \(boards.boards.map(\.id).joined(separator: ", "))")
+            }
+            board = try boards.detect(compatible: compatible)
+        }
+        policy = try config.policy(board: board, userID: Accounts.uid(of:), groupID: Accounts.gid(of:))
+        tracer = try config.trace.map { path throws(IOGateError) in try Tracer(path: path) }
+    }
+
+    /// Refuses grants over RAM, maps every granted range, binds the socket, then drops privileges.
+    public func start() throws(IOGateError) {
+        let ranges = policy.allRanges
+        switch config.device {
+        case .mock:
+            guard let board else {
+                throw IOGateError(.config, "\(config.file): device = \"mock\" needs a board to simulate; add board = \"rpi4\" (or another id)")
+            }
+            let mock = MockBoard(board: board)
+            self.mock = mock
+            windows = PhysicalRange.union(ranges).enumerated().map { ServedWindow(range: $1, name: windowName($1), space: mock, index: $0) }
+        case .path(let path):
+            let iomem = try checkRAM(path: path)
+            let writable = policy.grants.contains { $0.access == .rw }
+            let mapping = try DeviceMapping(path: path, ranges: ranges, writable: writable) { range in
+                Self.explainStrictDevmem(range, iomem: iomem)
+            }
+            self.mapping = mapping
+            windows = mapping.regions.enumerated().map { ServedWindow(range: $1.range, name: windowName($1.range), space: $1, index: $0) }
+        }
+        if let l = UnixListener.fromSystemd(expectedPath: config.socket) {
+            listener = l
+        } else {
+            var gid: UInt32?
+            if let g = config.socketGroup {
+                guard let id = Accounts.gid(of: g) ?? UInt32(g) else { throw IOGateError(.config, "\(config.file): socket_group '\(g)' does not exist") }
+                gid = id
+            }
+            listener = try UnixListener.bind(path: config.socket, mode: config.socketMode, group: gid)
+        }
+        if let user = config.user {
+            let account = try Privileges.resolve(user)
+            try Privileges.drop(to: account)
+        } else {
+            try Privileges.noNewPrivileges()
+        }
+        let chunks = mapping?.regions.reduce(0) { $0 + $1.chunks.count } ?? 0
+        let backend = mock != nil ? "mock board \(board?.id ?? "")" : "device \(mapping?.path ?? "") (\(chunks) chunks)"
+        logger.notice("ready on \(config.socket): \(windows.count) windows mapped from \(backend), running as uid \(getuid())")
+    }
+
+    func windowName(_ range: PhysicalRange) -> String? {
+        board?.windows.first { $0.range == range }?.name
+    }
+
+    /// Reads `/proc/iomem` for a character device and refuses grants overlapping RAM.
+    func checkRAM(path: String) throws(IOGateError) -> Iomem? {
+        var st = stat()
+        guard stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFCHR else { return nil }
+        guard let text = readTextFile("/proc/iomem") else {
+            logger.warning("cannot read /proc/iomem; grants are not checked against System RAM")
+            return nil
+        }
+        let iomem = Iomem(text: text)
+        if iomem.isRedacted {
+            logger.warning("/proc/iomem shows only zero addresses (not running as root?); grants are not checked against System RAM")
+            return iomem
+        }
+        for (i, grant) in policy.grants.enumerated() where !grant.allowRAM {
+            for r in grant.ranges {
+                if let ram = iomem.ramOverlapping(r.range).first {
+                    throw IOGateError(.config, "\(config.file):\(grant.line.map(String.init) ?? "?"): [[grant]] #\(i + 1) range \(r.range) overlaps System RAM in /proc/iomem (\(ram)); mapping RAM through /dev/mem can corrupt the running kernel. Set allow_ram = true in that grant only if you mean it")
+                }
+            }
+        }
+        return iomem
+    }
+
+    /// Explains an `EPERM` from `mmap` of `/dev/mem`: `CONFIG_IO_STRICT_DEVMEM` and a driver's claim.
+    static func explainStrictDevmem(_ range: PhysicalRange, iomem: Iomem?) -> String {
+        let claims = iomem?.claimsOverlapping(range) ?? []
+        let who = claims.isEmpty ? "a kernel driver has claimed this range" : "the range is claimed in /proc/iomem by \(claims.map { "'\($0)'" }.joined(separator: ", "))"
+        return ". The kernel refuses /dev/mem access to ranges a driver holds (CONFIG_IO_STRICT_DEVMEM): \(who). Unbind that driver (echo <device> > /sys/bus/<bus>/drivers/<driver>/unbind) or boot with iomem=relaxed on the kernel command line"
+    }
+
+    /// The allowlist of a client under the current policy, with each entry's served window.
+    func allowlist(for client: ClientIdentity) -> (Allowlist, [ServedWindow], Int) {
+        policyLock.locked {
+            let gen = generation.load(ordering: .relaxed)
+            let list = policy.allowlist(for: client)
+            let ws = list.entries.map { e in windows.first { $0.range.contains(e.range.base, size: e.range.length) }! }
+            return (list, ws, gen)
+        }
+    }
+
+    /// Reloads the policy from the configuration file. Grants may only use windows already
+    /// mapped; anything else leaves the old policy in force.
+    public func reload() {
+        do {
+            let fresh = try ConfigLoader.load(config.file)
+            let newPolicy = try fresh.policy(board: board, userID: Accounts.uid(of:), groupID: Accounts.gid(of:))
+            for r in newPolicy.allRanges where !windows.contains(where: { $0.range.contains(r.base, size: r.length) }) {
+                throw IOGateError(.config, "new grant range \(r) is not inside a mapped window; mapping new windows needs a restart of iogated")
+            }
+            policyLock.locked {
+                policy = newPolicy
+                generation.add(1, ordering: .relaxed)
+            }
+            logger.notice("policy reloaded from \(config.file): \(newPolicy.grants.count) grants")
+        } catch {
+            logger.error("reload refused, previous policy stays in force: \(error)")
+        }
+    }
+
+    /// Accepts clients until `stop()`; each client gets its own thread.
+    public func serve() {
+        guard let listener else { return }
+        while let fd = listener.accept() {
+            if stopping.load(ordering: .relaxed) {
+                close(fd)
+                break
+            }
+            admit(fd)
+        }
+    }
+
+    func admit(_ fd: Int32) {
+        let full: Bool = clientsLock.locked {
+            if clientFDs.count >= limits.maxClients { return true }
+            clientFDs.insert(fd)
+            return false
+        }
+        if full {
+            var w = ByteWriter()
+            Codec.encodeError(IOGateError(.limitExceeded, "too many clients (\(limits.maxClients) connected); try again later"), opcode: 0, id: 0, into: &w)
+            _ = w.bytes.withUnsafeBytes { writeAll(fd, $0) }
+            close(fd)
+            return
+        }
+        if limits.idleTimeoutSeconds > 0 {
+            var tv = timeval(tv_sec: limits.idleTimeoutSeconds, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        }
+        let started = spawnThread { [self] in
+            defer {
+                clientsLock.locked { _ = clientFDs.remove(fd) }
+                close(fd)
+            }
+            guard let client = try? peerIdentity(fd) else { return }
+            Session(fd: fd, client: client, daemon: self).run()
+        }
+        if !started {
+            clientsLock.locked { _ = clientFDs.remove(fd) }
+            close(fd)
+        }
+    }
+
+    /// Stops accepting, removes the socket, lets in-flight requests finish, and returns once
+    /// the clients are gone (or after `grace` seconds).
+    public func stop(grace: Double = 2) {
+        if stopping.exchange(true, ordering: .relaxed) { return }
+        listener?.shutdownAndUnlink()
+        clientsLock.locked { for fd in clientFDs { Glibc.shutdown(fd, Int32(SHUT_RD)) } }
+        let deadline = monotonicNanoseconds() + UInt64(grace * 1e9)
+        while clientsLock.locked({ !clientFDs.isEmpty }) && monotonicNanoseconds() < deadline { usleep(5000) }
+    }
+
+    /// Number of clients connected now.
+    public var clientCount: Int { clientsLock.locked { clientFDs.count } }
+
+    /// Audits and traces one access. Cheap when both are off.
+    @inline(__always)
+    func observe(write: Bool, _ window: ServedWindow, _ address: UInt64, _ width: AccessWidth, _ value: UInt64, _ session: Session) {
+        if let tracer { tracer.record(write: write, label: label(address, window), window: window, address: address, width: width, value: value, client: session.client) }
+        switch config.audit {
+        case .none: return
+        case .writes: if !write { return }
+        case .all: break
+        }
+        logger.info("audit: uid=\(session.client.uid) pid=\(session.client.pid) comm=\(session.command) \(write ? "write" : "read") \(hex(address)) \(width.bits)-bit \(hex(value, digits: width.hexDigits))")
+    }
+
+    /// `window+0xOFFSET` using the board window that holds the address, else the served range.
+    func label(_ address: UInt64, _ window: ServedWindow) -> String {
+        if let w = board?.windows.first(where: { $0.range.contains(address, size: 1) }) {
+            return "\(w.name)+\(hex(address - w.range.base))"
+        }
+        return "\(hex(window.range.base))+\(hex(address - window.range.base))"
+    }
+}
+
+/// Starts a detached thread with a modest stack (sessions keep their buffers on the heap).
+@discardableResult
+func spawnThread(stackSize: Int = 512 << 10, _ body: @escaping () -> Void) -> Bool {
+    final class Box {
+        let body: () -> Void
+        init(_ body: @escaping () -> Void) { self.body = body }
+    }
+    let box = Unmanaged.passRetained(Box(body)).toOpaque()
+    var attr = pthread_attr_t()
+    pthread_attr_init(&attr)
+    defer { pthread_attr_destroy(&attr) }
+    pthread_attr_setstacksize(&attr, stackSize)
+    pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
+    var tid = pthread_t()
+    let r = pthread_create(&tid, &attr, { arg in
+        Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue().body()
+        return nil
+    }, box)
+    if r != 0 {
+        Unmanaged<Box>.fromOpaque(box).release()
+        return false
+    }
+    return true
+}

@@ -1,0 +1,77 @@
+import Glibc
+import IOGateCore
+import Logging
+
+/// The `iogated` command line: `iogated [--config FILE] [--boards DIR] [--check]`.
+public enum DaemonMain {
+    static let usage = """
+        usage: iogated [--config FILE] [--boards DIR] [--check]
+          --config FILE  configuration (default /etc/iogate/iogate.toml)
+          --boards DIR   board files (default: $IOGATE_BOARDS, /etc/iogate/boards, /usr/share/iogate/boards, ./boards)
+          --check        check the configuration and board, map nothing, and exit
+        """
+
+    /// Runs the daemon; returns the process exit status.
+    public static func run(_ args: [String]) -> Int32 {
+        var configPath = "/etc/iogate/iogate.toml"
+        var boardsDir: String?
+        var checkOnly = false
+        var i = 1
+        while i < args.count {
+            switch args[i] {
+            case "--config" where i + 1 < args.count: configPath = args[i + 1]; i += 1
+            case "--boards" where i + 1 < args.count: boardsDir = args[i + 1]; i += 1
+            case "--check": checkOnly = true
+            case "-h", "--help": print(usage); return 0
+            case "--version": print("iogated 0.1.0 (protocol 1)"); return 0
+            default:
+                fputs("iogated: error: unknown or incomplete argument '\(args[i])'\n\(usage)\n", stderr)
+                return 2
+            }
+            i += 1
+        }
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = .info
+            return h
+        }
+        let logger = Logger(label: "iogated")
+        do {
+            let config = try ConfigLoader.load(configPath)
+            let catalog = config.board == nil ? nil : try BoardDirectory.catalog(boardsDir)
+            let daemon = try Daemon(config: config, boards: catalog, logger: logger)
+            if checkOnly {
+                print("iogated: \(configPath) is valid: \(daemon.policy.grants.count) grants over \(PhysicalRange.union(daemon.policy.allRanges).count) windows\(daemon.board.map { " of board \($0.id)" } ?? "")")
+                return 0
+            }
+            installSignalHandling(daemon)
+            try daemon.start()
+            fputs("iogated: ready on \(config.socket)\n", stderr)
+            daemon.serve()
+            return 0
+        } catch {
+            fputs("iogated: error: \(error.message)\n", stderr)
+            return 1
+        }
+    }
+
+    /// Blocks SIGTERM/SIGINT/SIGHUP in every thread and handles them on one thread with sigwait.
+    static func installSignalHandling(_ daemon: Daemon) {
+        signal(SIGPIPE, SIG_IGN)
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&set, s) }
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+        spawnThread(stackSize: 256 << 10) {
+            var sig: Int32 = 0
+            while sigwait(&set, &sig) == 0 {
+                if sig == SIGHUP {
+                    daemon.reload()
+                } else {
+                    daemon.stop()
+                    exit(0)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import IOGateCore
+
+/// A mapped, disjoint physical range the daemon serves, with the lock that serializes
+/// read-modify-writes and batches on it (the classic `GPFSEL` race of direct `/dev/mem` users).
+public final class ServedWindow: @unchecked Sendable {
+    public let range: PhysicalRange
+    /// The board window name, when the range is one.
+    public let name: String?
+    /// Where accesses go: the `/dev/mem` mapping or the mock board.
+    public let space: RegisterSpace
+    let lock = Lock()
+    /// Position in the daemon's window list; batches lock windows in this order.
+    let index: Int
+
+    init(range: PhysicalRange, name: String?, space: RegisterSpace, index: Int) {
+        self.range = range
+        self.name = name
+        self.space = space
+        self.index = index
+    }
+
+    /// Runs `body` holding this window's lock.
+    @inline(__always)
+    func locked<T>(_ body: () throws(IOGateError) -> T) throws(IOGateError) -> T {
+        try lock.locked(body)
+    }
+}

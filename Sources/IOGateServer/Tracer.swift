@@ -1,0 +1,28 @@
+import Glibc
+import IOGateCore
+
+/// Appends one line per register access to a file, so a sequence can be checked afterwards.
+///
+/// Line format: `R|W <window>+0x<offset> <bits> 0x<value> uid=<uid> pid=<pid>`; the window is the
+/// board window name, or the physical base of an unnamed range.
+public final class Tracer: @unchecked Sendable {
+    let fd: Int32
+    let lock = Lock()
+
+    /// Opens `path` for appending (created 0640).
+    public init(path: String) throws(IOGateError) {
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw IOGateError(.config, "cannot open trace file \(path): \(errnoText())") }
+    }
+
+    deinit { close(fd) }
+
+    /// Records one access.
+    func record(write: Bool, label: String, window: ServedWindow, address: UInt64, width: AccessWidth, value: UInt64, client: ClientIdentity) {
+        let line = "\(write ? "W" : "R") \(label) \(width.bits) \(hex(value, digits: width.hexDigits)) uid=\(client.uid) pid=\(client.pid)\n"
+        lock.locked {
+            var l = line
+            l.withUTF8 { p in _ = Glibc.write(fd, p.baseAddress, p.count) }
+        }
+    }
+}

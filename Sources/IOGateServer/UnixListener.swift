@@ -1,0 +1,103 @@
+import Glibc
+import IOGateCore
+
+/// A listening Unix stream socket, bound with the robustness details of swift-nio:
+/// a stale path is replaced only if it is a socket, a too-long path has its own error,
+/// and mode and group are set before `listen`, so no client can connect before they apply.
+public struct UnixListener {
+    public let fd: Int32
+    public let path: String
+    /// True when the socket came from systemd (`LISTEN_FDS`), so we must not unlink it.
+    public let activated: Bool
+
+    /// The most bytes a `sun_path` holds, NUL included.
+    public static let maxPathBytes = MemoryLayout.size(ofValue: sockaddr_un().sun_path)
+
+    /// Binds and listens on `path` with `mode` and, if given, `group`.
+    public static func bind(path: String, mode: UInt32, group: UInt32?) throws(IOGateError) -> UnixListener {
+        guard path.utf8.count < maxPathBytes else {
+            throw IOGateError(.config, "socket path \(path) is \(path.utf8.count) bytes; a Unix socket path must be shorter than \(maxPathBytes)")
+        }
+        var st = stat()
+        if lstat(path, &st) == 0 {
+            guard st.st_mode & S_IFMT == S_IFSOCK else {
+                throw IOGateError(.config, "socket path \(path) exists and is not a socket; refusing to replace it")
+            }
+            unlink(path)
+        }
+        let fd = try syscall("socket(AF_UNIX)") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { p in
+            for (i, b) in path.utf8.enumerated() { p[i] = b }
+        }
+        // Create the socket file with no access at all; permissions are opened below, before listen.
+        let old = umask(0o777)
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        let bindErrno = errno
+        umask(old)
+        guard bound == 0 else {
+            close(fd)
+            throw IOGateError(.system, "cannot bind socket \(path): \(errnoText(bindErrno))")
+        }
+        do {
+            if let group { try syscall("chown \(path) to gid \(group)") { chown(path, uid_t.max, group) } }
+            try syscall("chmod \(path) \(String(mode, radix: 8))") { chmod(path, mode_t(mode)) }
+            try syscall("listen on \(path)") { listen(fd, 512) }
+        } catch {
+            close(fd)
+            unlink(path)
+            throw error
+        }
+        return UnixListener(fd: fd, path: path, activated: false)
+    }
+
+    /// The socket systemd passed (`LISTEN_PID` is us and `LISTEN_FDS` >= 1: fd 3), if any.
+    public static func fromSystemd(expectedPath: String) -> UnixListener? {
+        guard let pidText = getenv("LISTEN_PID"), let fdsText = getenv("LISTEN_FDS"),
+            Int32(String(cString: pidText)) == getpid(), let n = Int(String(cString: fdsText)), n >= 1
+        else { return nil }
+        unsetenv("LISTEN_PID")
+        unsetenv("LISTEN_FDS")
+        unsetenv("LISTEN_FDNAMES")
+        let fd: Int32 = 3
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        return UnixListener(fd: fd, path: expectedPath, activated: true)
+    }
+
+    /// Accepts one client; nil once the listener is shut down.
+    public func accept() -> Int32? {
+        while true {
+            let c = Glibc.accept(fd, nil, nil)
+            if c >= 0 {
+                _ = fcntl(c, F_SETFD, FD_CLOEXEC)
+                return c
+            }
+            switch errno {
+            case EINTR, ECONNABORTED, EPROTO: continue
+            case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                usleep(10_000)  // out of descriptors: back off rather than spin
+                continue
+            default: return nil
+            }
+        }
+    }
+
+    /// Stops accepting and removes the socket file (unless systemd owns it).
+    public func shutdownAndUnlink() {
+        Glibc.shutdown(fd, Int32(SHUT_RDWR))
+        if !activated { unlink(path) }
+    }
+}
+
+/// The kernel's credentials of a connected peer.
+public func peerIdentity(_ fd: Int32) throws(IOGateError) -> ClientIdentity {
+    // struct ucred from <sys/socket.h> (glibc hides it without _GNU_SOURCE): pid, uid, gid.
+    struct PeerCred { var pid: Int32 = 0; var uid: UInt32 = 0; var gid: UInt32 = 0 }
+    var cred = PeerCred()
+    var len = socklen_t(MemoryLayout<PeerCred>.size)
+    try syscall("getsockopt(SO_PEERCRED)") { getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) }
+    return ClientIdentity(uid: cred.uid, gid: cred.gid, pid: cred.pid, groups: Accounts.groups(ofProcess: cred.pid))
+}

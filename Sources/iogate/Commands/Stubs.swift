@@ -1,0 +1,3 @@
+import ArgumentParser
+struct GPIO: ParsableCommand {}
+struct Demo: ParsableCommand {}

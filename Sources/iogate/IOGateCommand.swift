@@ -1,0 +1,93 @@
+import ArgumentParser
+import Glibc
+import IOGate
+
+/// `iogate`: read and write hardware registers through iogated.
+struct IOGateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "iogate",
+        abstract: "Read and write hardware registers through the iogated broker.",
+        discussion: """
+            Usage: iogate [--socket PATH] <subcommand> ...
+            ADDR is a physical address (0xFE20001C) or WINDOW+OFFSET (gpio+0x1c).
+            Exit status: 0 success, 1 refused by policy or failed, 2 usage error, 3 daemon unreachable.
+            """,
+        version: "iogate 0.1.0 (protocol 1)",
+        subcommands: [
+            Read.self, Write.self, Modify.self, Wait.self, Dump.self, Windows.self, Boards.self, GPIO.self, Demo.self,
+        ]
+    )
+}
+
+/// Options every command that talks to the daemon shares.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "The daemon's socket (default: $IOGATE_SOCKET, else /run/iogate/iogate.sock).")
+    var socket: String?
+
+    func connect() throws -> IOGateClient {
+        try IOGateClient(socketPath: socket ?? IOGateClient.defaultSocketPath)
+    }
+}
+
+/// Register width in bits, as `--width` takes it.
+struct WidthOption: ParsableArguments {
+    @Option(name: .long, help: "Access width in bits: 8, 16, 32 or 64.")
+    var width: Int = 32
+
+    var accessWidth: AccessWidth { AccessWidth(bits: width)! }
+
+    func validate() throws {
+        guard AccessWidth(bits: width) != nil else {
+            throw ValidationError("--width \(width) is not supported; use 8, 16, 32 or 64")
+        }
+    }
+}
+
+/// Parses a number argument (hex `0x..`, binary `0b..`, decimal).
+func number(_ text: String, _ what: String) throws -> UInt64 {
+    guard let v = parseInteger(text) else {
+        throw ValidationError("\(what) '\(text)' is not a number; use hex (0x1F), binary (0b101) or decimal")
+    }
+    return v
+}
+
+func address(_ text: String) throws -> AddressExpression {
+    do { return try AddressExpression(parsing: text) } catch { throw ValidationError(error.message) }
+}
+
+/// Accepts `iogate --socket PATH <subcommand> ...` (the documented form) as well as the option
+/// after the subcommand: a leading `--socket` is passed on through `IOGATE_SOCKET`.
+func hoistingSocket(_ args: [String]) -> [String] {
+    var args = args
+    if args.first == "--socket", args.count >= 2 {
+        setenv("IOGATE_SOCKET", args[1], 1)
+        args.removeFirst(2)
+    } else if let first = args.first, first.hasPrefix("--socket=") {
+        setenv("IOGATE_SOCKET", String(first.dropFirst("--socket=".count)), 1)
+        args.removeFirst()
+    }
+    return args
+}
+
+/// Runs the command line and maps every failure to the documented exit status.
+@main
+enum Main {
+    static func main() {
+        do {
+            var command = try IOGateCommand.parseAsRoot(hoistingSocket(Array(CommandLine.arguments.dropFirst())))
+            try command.run()
+        } catch let e as IOGateError {
+            fputs("iogate: \(e.message)\n", stderr)
+            exit(e.code == .unreachable ? 3 : 1)
+        } catch let e as ExitCode {
+            exit(e.rawValue)
+        } catch {
+            if IOGateCommand.exitCode(for: error) == .success {
+                print(IOGateCommand.fullMessage(for: error))
+                exit(0)
+            }
+            fputs(IOGateCommand.fullMessage(for: error) + "\n", stderr)
+            exit(2)
+        }
+    }
+}
