@@ -12,15 +12,18 @@ public final class DeviceMapping {
     /// One mapped region per disjoint granted range.
     public let regions: [MappedRegion]
 
-    /// Opens `path` (read-only when `writable` is false) and maps every range in planned chunks.
+    /// Opens `path` (read-only when no range is writable) and maps every range in planned chunks.
+    /// A region is mapped writable only when it overlaps one of `writableRanges`, so a read-only
+    /// grant is enforced by the MMU as well as by the policy.
     ///
     /// - Parameter explainPermission: called when `mmap` fails with `EPERM` for a range, to build
     ///   the message (it reads `/proc/iomem` to name the driver that claimed the range).
     public init(
-        path: String, ranges: [PhysicalRange], writable: Bool,
+        path: String, ranges: [PhysicalRange], writableRanges: [PhysicalRange],
         explainPermission: (PhysicalRange) -> String = { _ in "" }
     ) throws(IOGateError) {
         self.path = path
+        let writable = !writableRanges.isEmpty
         let flags = (writable ? O_RDWR : O_RDONLY) | O_SYNC | O_CLOEXEC
         let fd = open(path, flags)
         guard fd >= 0 else {
@@ -37,7 +40,8 @@ public final class DeviceMapping {
         let pageSize = UInt64(sysconf(Int32(_SC_PAGESIZE)))
         var regions: [MappedRegion] = []
         for range in PhysicalRange.union(ranges) {
-            regions.append(try MappedRegion(fd: fd, path: path, range: range, pageSize: pageSize, writable: writable,
+            let regionWritable = writableRanges.contains { $0.overlaps(range) }
+            regions.append(try MappedRegion(fd: fd, path: path, range: range, pageSize: pageSize, writable: regionWritable,
                                             explainPermission: explainPermission))
         }
         self.regions = regions

@@ -62,8 +62,8 @@ public final class Daemon: @unchecked Sendable {
             windows = PhysicalRange.union(ranges).enumerated().map { ServedWindow(range: $1, name: windowName($1), space: mock, index: $0) }
         case .path(let path):
             let iomem = try checkRAM(path: path)
-            let writable = policy.grants.contains { $0.access == .rw }
-            let mapping = try DeviceMapping(path: path, ranges: ranges, writable: writable) { range in
+            let writable = policy.grants.filter { $0.access == .rw }.flatMap { $0.ranges.map(\.range) }
+            let mapping = try DeviceMapping(path: path, ranges: ranges, writableRanges: writable) { range in
                 Self.explainStrictDevmem(range, iomem: iomem)
             }
             self.mapping = mapping

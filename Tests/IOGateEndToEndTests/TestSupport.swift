@@ -1,0 +1,188 @@
+import Foundation
+import Glibc
+import IOGate
+
+/// Where `swift build` put the executables: beside the test bundle.
+let productsDirectory: String = {
+    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    var dir = (exe as NSString).deletingLastPathComponent
+    // The test binary may sit inside an .xctest bundle directory on some layouts.
+    if dir.hasSuffix(".xctest") { dir = (dir as NSString).deletingLastPathComponent }
+    return dir
+}()
+
+/// The repository root (for boards/).
+let repositoryRoot: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.path
+}()
+
+/// The unprivileged account the tests act as: `nobody` (65534).
+let otherUID: UInt32 = 65534
+
+/// A short, private temporary directory (Unix socket paths must stay under 108 bytes),
+/// traversable by the unprivileged test uid.
+final class TempDir {
+    let path: String
+
+    init() {
+        var template = Array("/tmp/iogate-t-XXXXXX".utf8CString)
+        path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        chmod(path, 0o755)
+    }
+
+    func file(_ name: String) -> String { path + "/" + name }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// The result of running a program.
+struct Run {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs `program` with `args`, optionally as another uid via `setpriv` (CI runs as root).
+@discardableResult
+func run(_ program: String, _ args: [String], asUID uid: UInt32? = nil, environment: [String: String] = [:]) throws -> Run {
+    let p = Process()
+    if let uid, uid != getuid() {
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        p.arguments = ["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", program] + args
+    } else {
+        p.executableURL = URL(fileURLWithPath: program)
+        p.arguments = args
+    }
+    var env = ProcessInfo.processInfo.environment
+    env.removeValue(forKey: "IOGATE_SOCKET")
+    for (k, v) in environment { env[k] = v }
+    p.environment = env
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+}
+
+/// Runs the `iogate` CLI against a socket.
+@discardableResult
+func iogate(_ socket: String, _ args: [String], asUID uid: UInt32? = nil) throws -> Run {
+    try run(productsDirectory + "/iogate", ["--socket", socket] + args, asUID: uid)
+}
+
+/// A running `iogated` process with its own config and socket.
+final class DaemonProcess {
+    let dir: TempDir
+    let socket: String
+    let configPath: String
+    let process = Process()
+    let stderrPipe = Pipe()
+    private var stderrData = Data()
+    private let stderrLock = NSLock()
+
+    /// Writes `config` (with `@SOCKET@` and `@DIR@` replaced) mode 0600, starts the daemon and
+    /// waits until it says it is ready. Throws with its stderr if it exits instead.
+    init(config: String, dir: TempDir = TempDir(), configMode: mode_t = 0o600) throws {
+        self.dir = dir
+        socket = dir.file("s.sock")
+        configPath = dir.file("iogate.toml")
+        let text = config.replacingOccurrences(of: "@SOCKET@", with: socket).replacingOccurrences(of: "@DIR@", with: dir.path)
+        try text.write(toFile: configPath, atomically: false, encoding: .utf8)
+        chmod(configPath, configMode)
+        process.executableURL = URL(fileURLWithPath: productsDirectory + "/iogated")
+        process.arguments = ["--config", configPath, "--boards", repositoryRoot + "/boards"]
+        process.standardError = stderrPipe
+        process.standardOutput = FileHandle.nullDevice
+        stderrPipe.fileHandleForReading.readabilityHandler = { [weak self] h in
+            let d = h.availableData
+            guard let self else { return }
+            self.stderrLock.lock()
+            self.stderrData.append(d)
+            self.stderrLock.unlock()
+        }
+        try process.run()
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if stderrText.contains("iogated: ready") { return }
+            if !process.isRunning { break }
+            usleep(20_000)
+        }
+        process.waitUntilExit()
+        throw DaemonFailed(status: process.terminationStatus, stderr: stderrText)
+    }
+
+    var stderrText: String {
+        stderrLock.lock()
+        defer { stderrLock.unlock() }
+        return String(decoding: stderrData, as: UTF8.self)
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    /// SIGTERM, then wait; returns the exit status.
+    @discardableResult
+    func stop() -> Int32 {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
+        return process.terminationStatus
+    }
+
+    func client() throws -> IOGateClient { try IOGateClient(socketPath: socket) }
+
+    deinit { stop() }
+}
+
+struct DaemonFailed: Error, CustomStringConvertible {
+    var status: Int32
+    var stderr: String
+    var description: String { "iogated exited with \(status): \(stderr)" }
+}
+
+/// Starts the daemon expecting it to refuse; returns its exit status and stderr.
+func daemonRefusal(config: String, configMode: mode_t = 0o600) -> (Int32, String) {
+    do {
+        let d = try DaemonProcess(config: config, configMode: configMode)
+        d.stop()
+        return (0, "daemon started")
+    } catch let f as DaemonFailed {
+        return (f.status, f.stderr)
+    } catch {
+        return (-1, "\(error)")
+    }
+}
+
+/// Reads `count` bytes of a file at `offset`.
+func bytes(of path: String, at offset: UInt64, count: Int) -> [UInt8] {
+    let fd = open(path, O_RDONLY)
+    defer { close(fd) }
+    var buf = [UInt8](repeating: 0, count: count)
+    _ = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(offset)) }
+    return buf
+}
+
+/// Little-endian bytes of a value of `n` bytes.
+func le(_ v: UInt64, _ n: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) } }
+
+/// A raw connection, for sending malformed or partial frames.
+func rawConnect(_ path: String) -> Int32 {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    var addr = sockaddr_un()
+    addr.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &addr.sun_path) { p in for (i, b) in path.utf8.enumerated() { p[i] = b } }
+    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+    return fd
+}
+
+/// Reads a /proc file (their size reads as 0, so Foundation's whole-file readers see nothing).
+func procText(_ path: String) -> String {
+    guard let h = FileHandle(forReadingAtPath: path) else { return "" }
+    defer { try? h.close() }
+    return String(decoding: h.readDataToEndOfFile(), as: UTF8.self)
+}
