@@ -211,11 +211,15 @@ public enum Codec {
         w.u32(UInt32(windows.count))
         for win in windows {
             let name = Array(win.name.utf8.prefix(255))
+            let model = Array(win.model.utf8.prefix(255))
             w.u64(win.base)
             w.u64(win.length)
             w.u8(win.access == .rw ? 1 : 0)
             w.u8(UInt8(name.count))
             w.bytes.append(contentsOf: name)
+            w.u8(UInt8(model.count))
+            w.bytes.append(contentsOf: model)
+            w.u16(win.pins)
         }
     }
 
@@ -232,14 +236,17 @@ public enum Codec {
 
     public static func decodeWindows(_ r: inout ByteReader) throws(IOGateError) -> [WindowInfo] {
         let n = try r.u32("window count")
-        guard Int(n) <= r.remaining / 18 else { throw IOGateError(.malformed, "window count \(n) is larger than the frame can hold") }
+        guard Int(n) <= r.remaining / 21 else { throw IOGateError(.malformed, "window count \(n) is larger than the frame can hold") }
         var out: [WindowInfo] = []
         for _ in 0..<n {
             let base = try r.u64("window base"), length = try r.u64("window length")
             let access: Access = try r.u8("window access") == 1 ? .rw : .ro
             let len = Int(try r.u8("name length"))
             let name = String(decoding: try r.bytes(len, "window name"), as: UTF8.self)
-            out.append(WindowInfo(name: name, base: base, length: length, access: access))
+            let modelLength = Int(try r.u8("model length"))
+            let model = String(decoding: try r.bytes(modelLength, "window model"), as: UTF8.self)
+            let pins = try r.u16("pins")
+            out.append(WindowInfo(name: name, base: base, length: length, access: access, model: model, pins: pins))
         }
         return out
     }

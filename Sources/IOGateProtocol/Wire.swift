@@ -114,12 +114,18 @@ public struct WindowInfo: Hashable, Sendable {
     public var base: UInt64
     public var length: UInt64
     public var access: Access
+    /// The GPIO register model of the board window (`bcm2711`, `omap`, ...), or empty.
+    public var model: String
+    /// The number of GPIO lines with `model`, else 0.
+    public var pins: UInt16
 
-    public init(name: String, base: UInt64, length: UInt64, access: Access) {
+    public init(name: String, base: UInt64, length: UInt64, access: Access, model: String = "", pins: UInt16 = 0) {
         self.name = name
         self.base = base
         self.length = length
         self.access = access
+        self.model = model
+        self.pins = pins
     }
 }
 

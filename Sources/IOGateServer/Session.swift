@@ -125,7 +125,11 @@ final class Session {
             break
         case .windows:
             Codec.beginResponse(opcode: opcode, id: id, into: &out)
-            Codec.encode(allowlist.entries.map { WindowInfo(name: $0.window ?? "", base: $0.range.base, length: $0.range.length, access: $0.access) }, into: &out)
+            Codec.encode(allowlist.entries.map { e in
+                let w = e.window.flatMap { daemon.board?.window(named: $0) }
+                return WindowInfo(name: e.window ?? "", base: e.range.base, length: e.range.length, access: e.access,
+                                  model: w?.model?.rawValue ?? "", pins: UInt16(clamping: w?.pins ?? 0))
+            }, into: &out)
         case .read(let address, let width, let count):
             let window = entryWindows[try allowlist.check(address, width: width, count: UInt64(count), write: false)]
             Codec.beginResponse(opcode: opcode, id: id, into: &out)

@@ -1,0 +1,52 @@
+import ArgumentParser
+import IOGate
+
+struct GPIO: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Pin commands on a granted GPIO window (bcm2835, bcm2711, omap models).",
+        discussion: """
+            iogate gpio PIN mode in|out|alt0..alt5    select the pin's function (atomic modify)
+            iogate gpio PIN get                       print the level: 0 or 1
+            iogate gpio PIN set 0|1                   drive the pin (set/clear registers)
+            iogate gpio PIN toggle                    invert the output; prints the new level
+            iogate gpio PIN info                      print function, level and pull
+            PIN is a number counted across the granted GPIO banks (17; AM335x 49 = gpio1:17) or BANK:PIN.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Pin number or BANK:PIN.") var pin: String
+    @Argument(help: "mode, get, set, toggle or info.") var action: String
+    @Argument(help: "The mode (in, out, alt0..alt5) or level (0, 1).") var value: String?
+
+    static let actions = ["mode", "get", "set", "toggle", "info"]
+
+    func validate() throws {
+        guard Self.actions.contains(action) else {
+            throw ValidationError("unknown action '\(action)'; use one of: \(Self.actions.joined(separator: ", "))")
+        }
+        switch action {
+        case "mode":
+            guard let v = value, PinFunction(v) != nil else {
+                throw ValidationError("mode needs one of: in, out, alt0, alt1, alt2, alt3, alt4, alt5")
+            }
+        case "set":
+            guard value == "0" || value == "1" else { throw ValidationError("set needs 0 or 1") }
+        default:
+            guard value == nil else { throw ValidationError("\(action) takes no value; got '\(value!)'") }
+        }
+    }
+
+    func run() throws {
+        let gate = try global.connect()
+        let p = try gate.gpio(pin)
+        switch action {
+        case "mode": try p.setFunction(PinFunction(value!)!, gate)
+        case "get": print(try p.get(gate) ? "1" : "0")
+        case "set": try p.set(value == "1", gate)
+        case "toggle": print(try p.toggle(gate) ? "1" : "0")
+        default:
+            let pull = try p.pull(gate).map { ", pull \($0)" } ?? ""
+            print("\(p.window.name):\(p.pin) (\(p.layout.model.rawValue)): function \(try p.function(gate)), level \(try p.get(gate) ? 1 : 0)\(pull)")
+        }
+    }
+}

@@ -1,3 +1,0 @@
-import ArgumentParser
-struct GPIO: ParsableCommand {}
-struct Demo: ParsableCommand {}
