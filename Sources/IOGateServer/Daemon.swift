@@ -27,6 +27,8 @@ public final class Daemon: @unchecked Sendable {
     let clientsLock = Lock()
     var clientFDs: Set<Int32> = []
     let stopping = Atomic<Bool>(false)
+    /// Checks run before every write (see `WriteGuard`); set up before `start()`.
+    public var writeGuards: [WriteGuard] = []
 
     /// Checks the configuration, resolves the board and the grants. Nothing is mapped yet.
     public init(config: Config, boards: BoardCatalog?, logger: Logger) throws(IOGateError) {
@@ -210,9 +212,17 @@ public final class Daemon: @unchecked Sendable {
     /// Number of clients connected now.
     public var clientCount: Int { clientsLock.locked { clientFDs.count } }
 
+    /// Runs the write guards.
+    @inline(__always)
+    func checkGuards(_ window: ServedWindow, _ address: UInt64, _ width: AccessWidth, mask: UInt64, value: UInt64, _ executor: Executor) throws(IOGateError) {
+        for g in writeGuards {
+            try g.check(window: window, address: address, width: width, mask: mask, value: value, client: executor.client)
+        }
+    }
+
     /// Audits and traces one access. Cheap when both are off.
     @inline(__always)
-    func observe(write: Bool, _ window: ServedWindow, _ address: UInt64, _ width: AccessWidth, _ value: UInt64, _ session: Session) {
+    func observe(write: Bool, _ window: ServedWindow, _ address: UInt64, _ width: AccessWidth, _ value: UInt64, _ session: Executor) {
         if let tracer { tracer.record(write: write, label: label(address, window), window: window, address: address, width: width, value: value, client: session.client) }
         switch config.audit {
         case .none: return

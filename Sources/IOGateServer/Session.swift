@@ -2,28 +2,19 @@ import Glibc
 import IOGateCore
 import IOGateProtocol
 
-/// One connected client: reads frames, checks each operation against the client's allowlist,
-/// runs it under the window's lock, and answers. Runs on its own thread.
+/// One connected client: reads frames, hands each request to its `Executor`, and answers.
+/// Runs on its own thread.
 final class Session {
     let fd: Int32
-    let client: ClientIdentity
-    let command: String
     unowned let daemon: Daemon
-    var allowlist: Allowlist
-    /// For each allowlist entry, the served window that holds it.
-    var entryWindows: [ServedWindow]
-    var generation: Int
+    let executor: Executor
     var helloDone = false
     var out = ByteWriter(capacity: 4096)
-    var results: [UInt64] = []
-    var batchWindows: [ServedWindow] = []
 
     init(fd: Int32, client: ClientIdentity, daemon: Daemon) {
         self.fd = fd
-        self.client = client
         self.daemon = daemon
-        self.command = Accounts.command(ofProcess: client.pid)
-        (allowlist, entryWindows, generation) = daemon.allowlist(for: client)
+        executor = Executor(daemon: daemon, client: client, command: Accounts.command(ofProcess: client.pid))
     }
 
     /// Serves frames until the client leaves, breaks the protocol's framing, or the daemon stops.
@@ -106,9 +97,7 @@ final class Session {
             send(error: IOGateError(.badState, "the first request must be a hello (opcode 0x01)"), opcode: header.opcode, id: header.id)
             return false
         }
-        if daemon.generation.load(ordering: .relaxed) != generation {
-            (allowlist, entryWindows, generation) = daemon.allowlist(for: client)
-        }
+        executor.refreshIfPolicyChanged()
         do {
             try execute(request, opcode: header.opcode, id: header.id)
         } catch {
@@ -118,124 +107,37 @@ final class Session {
         return flush()
     }
 
-    /// Runs a checked request and encodes its response into `out`.
+    /// Runs a request through the executor and encodes its response into `out`.
     func execute(_ request: Request, opcode: UInt8, id: UInt32) throws(IOGateError) {
         switch request {
         case .hello:
             break
         case .windows:
             Codec.beginResponse(opcode: opcode, id: id, into: &out)
-            Codec.encode(allowlist.entries.map { e in
-                let w = e.window.flatMap { daemon.board?.window(named: $0) }
-                return WindowInfo(name: e.window ?? "", base: e.range.base, length: e.range.length, access: e.access,
-                                  model: w?.model?.rawValue ?? "", pins: UInt16(clamping: w?.pins ?? 0))
-            }, into: &out)
+            Codec.encode(executor.windows(), into: &out)
         case .read(let address, let width, let count):
-            let window = entryWindows[try allowlist.check(address, width: width, count: UInt64(count), write: false)]
+            try executor.checkRead(address, width, count: count)
             Codec.beginResponse(opcode: opcode, id: id, into: &out)
-            let step = UInt64(width.rawValue)
-            window.lock.lock()
-            for i in 0..<UInt64(count) {
-                let a = address &+ i &* step
-                let v = window.space.load(a, width)
-                out.value(v, width)
-                daemon.observe(write: false, window, a, width, v, self)
-            }
-            window.lock.unlock()
+            try executor.read(address, width, count: count) { out.value($0, width) }
         case .write(let address, let width, let values):
-            let window = entryWindows[try allowlist.check(address, width: width, count: UInt64(values.count), write: true)]
-            let step = UInt64(width.rawValue)
-            window.lock.lock()
-            for (i, v) in values.enumerated() {
-                let a = address &+ UInt64(i) &* step
-                window.space.store(a, width, v)
-                daemon.observe(write: true, window, a, width, v, self)
-            }
-            window.lock.unlock()
+            try executor.write(address, width, values)
             Codec.beginResponse(opcode: opcode, id: id, into: &out)
         case .modify(let address, let width, let mask, let value):
-            let window = entryWindows[try allowlist.check(address, width: width, write: true)]
-            window.lock.lock()
-            let old = modify(window, address, width, mask, value)
-            window.lock.unlock()
+            let old = try executor.modify(address, width, mask: mask, value: value)
             Codec.beginResponse(opcode: opcode, id: id, into: &out)
             out.u64(old)
         case .wait(let address, let width, let mask, let value, let timeout):
-            let window = entryWindows[try allowlist.check(address, width: width, write: false)]
-            let v = try waitUntil(window, address, width, mask, value, timeoutMilliseconds: timeout)
+            let v = try executor.wait(address, width, mask: mask, value: value, timeoutMilliseconds: timeout)
             Codec.beginResponse(opcode: opcode, id: id, into: &out)
             out.u64(v)
         case .batch(let ops):
-            try runBatch(ops, opcode: opcode, id: id)
+            try executor.validate(ops)
+            Codec.beginResponse(opcode: opcode, id: id, into: &out)
+            out.u32(UInt32(ops.count))
+            out.u32(0)
+            executor.runValidatedBatch(ops) { out.u64($0) }
         }
         out.endFrame()
-    }
-
-    @inline(__always)
-    func modify(_ window: ServedWindow, _ address: UInt64, _ width: AccessWidth, _ mask: UInt64, _ value: UInt64) -> UInt64 {
-        let old = window.space.load(address, width)
-        daemon.observe(write: false, window, address, width, old, self)
-        let new = (old & ~mask) | (value & mask)
-        window.space.store(address, width, new)
-        daemon.observe(write: true, window, address, width, new, self)
-        return old
-    }
-
-    /// Polls `(reg & mask) == value` in the daemon, backing off from 10 us to 1 ms between polls.
-    func waitUntil(_ window: ServedWindow, _ address: UInt64, _ width: AccessWidth, _ mask: UInt64, _ value: UInt64,
-                   timeoutMilliseconds: UInt32) throws(IOGateError) -> UInt64 {
-        let deadline = monotonicNanoseconds() + UInt64(timeoutMilliseconds) * 1_000_000
-        var pause: UInt32 = 10
-        while true {
-            window.lock.lock()
-            let v = window.space.load(address, width)
-            window.lock.unlock()
-            if v & mask == value {
-                daemon.observe(write: false, window, address, width, v, self)
-                return v
-            }
-            if monotonicNanoseconds() >= deadline {
-                throw IOGateError(.timeout, "wait at \(hex(address)): (value & \(hex(mask))) did not become \(hex(value)) within \(timeoutMilliseconds) ms; last value \(hex(v, digits: width.hexDigits))")
-            }
-            usleep(pause)
-            pause = min(pause * 2, 1000)
-        }
-    }
-
-    /// Validates every operation, then runs them all holding each touched window's lock.
-    func runBatch(_ ops: [BatchOp], opcode: UInt8, id: UInt32) throws(IOGateError) {
-        batchWindows.removeAll(keepingCapacity: true)
-        var opWindows: [ServedWindow] = []
-        opWindows.reserveCapacity(ops.count)
-        for (i, op) in ops.enumerated() {
-            let entry: Int
-            do { entry = try allowlist.check(op.address, width: op.width, write: op.kind != .read) } catch {
-                throw IOGateError(error.code, "batch operation #\(i) refused, nothing was run: \(error.message)")
-            }
-            let w = entryWindows[entry]
-            opWindows.append(w)
-            if !batchWindows.contains(where: { $0 === w }) { batchWindows.append(w) }
-        }
-        batchWindows.sort { $0.index < $1.index }
-        for w in batchWindows { w.lock.lock() }
-        Codec.beginResponse(opcode: opcode, id: id, into: &out)
-        out.u32(UInt32(ops.count))
-        out.u32(0)
-        for (op, w) in zip(ops, opWindows) {
-            switch op.kind {
-            case .read:
-                let v = w.space.load(op.address, op.width)
-                daemon.observe(write: false, w, op.address, op.width, v, self)
-                out.u64(v)
-            case .write:
-                w.space.store(op.address, op.width, op.value)
-                daemon.observe(write: true, w, op.address, op.width, op.value, self)
-                out.u64(0)
-            case .modify:
-                out.u64(modify(w, op.address, op.width, op.mask, op.value))
-            }
-        }
-        for w in batchWindows.reversed() { w.lock.unlock() }
     }
 }
 

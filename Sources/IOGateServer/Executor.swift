@@ -1,0 +1,178 @@
+import Glibc
+import IOGateCore
+import IOGateProtocol
+
+/// Checks and runs register operations for one client identity: every access against the
+/// client's allowlist (inside one granted range, aligned, write permission) and the daemon's
+/// write guards, then under the window's lock. Used by native sessions and other frontends.
+public final class Executor {
+    unowned let daemon: Daemon
+    /// Who the operations are for.
+    public let client: ClientIdentity
+    /// The client's command name, for the audit log.
+    public let command: String
+    var allowlist: Allowlist
+    /// For each allowlist entry, the served window that holds it.
+    var entryWindows: [ServedWindow]
+    var generation: Int
+    var batchWindows: [ServedWindow] = []
+    var opWindows: [ServedWindow] = []
+
+    public init(daemon: Daemon, client: ClientIdentity, command: String) {
+        self.daemon = daemon
+        self.client = client
+        self.command = command
+        (allowlist, entryWindows, generation) = daemon.allowlist(for: client)
+    }
+
+    /// Re-evaluates the allowlist after a policy reload.
+    @inline(__always)
+    public func refreshIfPolicyChanged() {
+        if daemon.generation.load(ordering: .relaxed) != generation {
+            (allowlist, entryWindows, generation) = daemon.allowlist(for: client)
+        }
+    }
+
+    /// The ranges this client may use, with board window names and GPIO models.
+    public func windows() -> [WindowInfo] {
+        allowlist.entries.map { e in
+            let w = e.window.flatMap { daemon.board?.window(named: $0) }
+            return WindowInfo(name: e.window ?? "", base: e.range.base, length: e.range.length, access: e.access,
+                              model: w?.model?.rawValue ?? "", pins: UInt16(clamping: w?.pins ?? 0))
+        }
+    }
+
+    /// Checks a read of `count` elements without running it.
+    @inline(__always)
+    public func checkRead(_ address: UInt64, _ width: AccessWidth, count: UInt32 = 1) throws(IOGateError) {
+        _ = try allowlist.check(address, width: width, count: UInt64(count), write: false)
+    }
+
+    /// Reads `count` consecutive elements, handing each value to `sink`.
+    @inline(__always)
+    public func read(_ address: UInt64, _ width: AccessWidth, count: UInt32 = 1, _ sink: (UInt64) -> Void) throws(IOGateError) {
+        let window = entryWindows[try allowlist.check(address, width: width, count: UInt64(count), write: false)]
+        let step = UInt64(width.rawValue)
+        window.lock.lock()
+        defer { window.lock.unlock() }
+        for i in 0..<UInt64(count) {
+            let a = address &+ i &* step
+            let v = window.space.load(a, width)
+            sink(v)
+            daemon.observe(write: false, window, a, width, v, self)
+        }
+    }
+
+    /// Reads one register.
+    public func read(_ address: UInt64, _ width: AccessWidth = .word) throws(IOGateError) -> UInt64 {
+        var value: UInt64 = 0
+        try read(address, width, count: 1) { value = $0 }
+        return value
+    }
+
+    /// Writes consecutive elements.
+    public func write(_ address: UInt64, _ width: AccessWidth, _ values: [UInt64]) throws(IOGateError) {
+        let window = entryWindows[try allowlist.check(address, width: width, count: UInt64(values.count), write: true)]
+        let step = UInt64(width.rawValue)
+        for (i, v) in values.enumerated() {
+            try daemon.checkGuards(window, address &+ UInt64(i) &* step, width, mask: width.maxValue, value: v, self)
+        }
+        window.lock.lock()
+        defer { window.lock.unlock() }
+        for (i, v) in values.enumerated() {
+            let a = address &+ UInt64(i) &* step
+            window.space.store(a, width, v)
+            daemon.observe(write: true, window, a, width, v, self)
+        }
+    }
+
+    /// Atomically replaces the bits of `mask` with those of `value`; returns the old value.
+    public func modify(_ address: UInt64, _ width: AccessWidth, mask: UInt64, value: UInt64) throws(IOGateError) -> UInt64 {
+        let window = entryWindows[try allowlist.check(address, width: width, write: true)]
+        try daemon.checkGuards(window, address, width, mask: mask, value: value, self)
+        window.lock.lock()
+        defer { window.lock.unlock() }
+        return modifyLocked(window, address, width, mask, value)
+    }
+
+    @inline(__always)
+    func modifyLocked(_ window: ServedWindow, _ address: UInt64, _ width: AccessWidth, _ mask: UInt64, _ value: UInt64) -> UInt64 {
+        let old = window.space.load(address, width)
+        daemon.observe(write: false, window, address, width, old, self)
+        let new = (old & ~mask) | (value & mask)
+        window.space.store(address, width, new)
+        daemon.observe(write: true, window, address, width, new, self)
+        return old
+    }
+
+    /// Polls `(reg & mask) == value` in the daemon, backing off from 10 us to 1 ms between polls.
+    public func wait(_ address: UInt64, _ width: AccessWidth, mask: UInt64, value: UInt64,
+                     timeoutMilliseconds: UInt32) throws(IOGateError) -> UInt64 {
+        let window = entryWindows[try allowlist.check(address, width: width, write: false)]
+        let deadline = monotonicNanoseconds() + UInt64(timeoutMilliseconds) * 1_000_000
+        var pause: UInt32 = 10
+        while true {
+            window.lock.lock()
+            let v = window.space.load(address, width)
+            window.lock.unlock()
+            if v & mask == value {
+                daemon.observe(write: false, window, address, width, v, self)
+                return v
+            }
+            if monotonicNanoseconds() >= deadline {
+                throw IOGateError(.timeout, "wait at \(hex(address)): (value & \(hex(mask))) did not become \(hex(value)) within \(timeoutMilliseconds) ms; last value \(hex(v, digits: width.hexDigits))")
+            }
+            usleep(pause)
+            pause = min(pause * 2, 1000)
+        }
+    }
+
+    /// Checks every operation of a batch; one refusal refuses the whole batch.
+    public func validate(_ ops: [BatchOp]) throws(IOGateError) {
+        batchWindows.removeAll(keepingCapacity: true)
+        opWindows.removeAll(keepingCapacity: true)
+        for (i, op) in ops.enumerated() {
+            do {
+                let w = entryWindows[try allowlist.check(op.address, width: op.width, write: op.kind != .read)]
+                if op.kind != .read {
+                    try daemon.checkGuards(w, op.address, op.width, mask: op.kind == .write ? op.width.maxValue : op.mask, value: op.value, self)
+                }
+                opWindows.append(w)
+                if !batchWindows.contains(where: { $0 === w }) { batchWindows.append(w) }
+            } catch {
+                throw IOGateError(error.code, "batch operation #\(i) refused, nothing was run: \(error.message)")
+            }
+        }
+    }
+
+    /// Runs a batch that `validate` accepted, holding every touched window's lock (taken in
+    /// window order, so concurrent batches cannot deadlock). Results: read value, 0, old value.
+    public func runValidatedBatch(_ ops: [BatchOp], _ sink: (UInt64) -> Void) {
+        batchWindows.sort { $0.index < $1.index }
+        for w in batchWindows { w.lock.lock() }
+        for (op, w) in zip(ops, opWindows) {
+            switch op.kind {
+            case .read:
+                let v = w.space.load(op.address, op.width)
+                daemon.observe(write: false, w, op.address, op.width, v, self)
+                sink(v)
+            case .write:
+                w.space.store(op.address, op.width, op.value)
+                daemon.observe(write: true, w, op.address, op.width, op.value, self)
+                sink(0)
+            case .modify:
+                sink(modifyLocked(w, op.address, op.width, op.mask, op.value))
+            }
+        }
+        for w in batchWindows.reversed() { w.lock.unlock() }
+    }
+
+    /// Validates and runs a batch, returning its results.
+    public func batch(_ ops: [BatchOp]) throws(IOGateError) -> [UInt64] {
+        try validate(ops)
+        var results: [UInt64] = []
+        results.reserveCapacity(ops.count)
+        runValidatedBatch(ops) { results.append($0) }
+        return results
+    }
+}
