@@ -51,6 +51,12 @@ public final class IOGateClient {
 
     deinit { close(fd) }
 
+    /// The largest response the daemon can send: a full block read or batch can exceed `maxFrame`.
+    var responseLimit: Int {
+        let h = serverHello
+        return max(Int(h.maxFrame), 8 * Int(h.maxBlock) + 64, 8 * Int(h.maxBatch) + 64, Frame.handshakeLimit) + Frame.handshakeLimit
+    }
+
     /// The ranges this client may use, as the daemon's policy grants them.
     public func windows() throws(IOGateError) -> [WindowInfo] {
         var body = try roundTrip(.windows)
@@ -170,7 +176,7 @@ public final class IOGateClient {
         guard sent else { throw IOGateError(.unreachable, "lost the connection to iogated while sending: \(String(cString: strerror(errno)))") }
         try receive(Frame.prefixSize, at: 0)
         let length = inBuf.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))) }
-        guard length >= Frame.headerSize, length <= max(Int(serverHello.maxFrame), Frame.handshakeLimit) + Frame.handshakeLimit else {
+        guard length >= Frame.headerSize, length <= responseLimit else {
             throw IOGateError(.malformed, "daemon sent a frame of length \(length)")
         }
         if inBuf.count < length { inBuf = [UInt8](repeating: 0, count: length) }

@@ -25,6 +25,10 @@ public enum AccessWidth: UInt8, CaseIterable, Sendable, CustomStringConvertible 
         return w
     }
 
+    /// True when this CPU does a 64-bit load or store in one access (64-bit targets); elsewhere
+    /// such an access would be split, so the policy refuses it.
+    public static let doubleIsSingleAccess = MemoryLayout<Int>.size == 8
+
     /// Number of bytes.
     @inlinable public var bytes: Int { Int(rawValue) }
     /// Number of bits.

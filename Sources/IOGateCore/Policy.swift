@@ -135,6 +135,9 @@ public struct Allowlist: Sendable {
     @inlinable
     public func check(_ address: UInt64, width: AccessWidth, count: UInt64 = 1, write: Bool) throws(IOGateError) -> Int {
         let w = UInt64(width.rawValue)
+        guard width != .double || AccessWidth.doubleIsSingleAccess else {
+            throw IOGateError(.badWidth, "64-bit accesses are refused on this 32-bit CPU: they would be split into two 32-bit accesses")
+        }
         guard address & (w - 1) == 0 else {
             throw IOGateError(.misaligned, "address \(hex(address)) is not aligned to the \(width.bits)-bit width; it must be a multiple of \(w)")
         }

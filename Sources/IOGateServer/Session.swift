@@ -61,9 +61,10 @@ final class Session {
         }
     }
 
-    func send(error: IOGateError, opcode: UInt8, id: UInt32) {
+    @discardableResult
+    func send(error: IOGateError, opcode: UInt8, id: UInt32) -> Bool {
         Codec.encodeError(error, opcode: opcode, id: id, into: &out)
-        flush()
+        return flush()
     }
 
     @discardableResult
@@ -77,9 +78,8 @@ final class Session {
             (header, request) = try Codec.decodeRequest(payload, limits: daemon.limits)
         } catch {
             let h = try? Codec.header(payload)
-            send(error: error, opcode: h?.opcode ?? 0, id: h?.id ?? 0)
             // Before the handshake, a bad frame means a peer that does not speak this protocol.
-            return helloDone
+            return send(error: error, opcode: h?.opcode ?? 0, id: h?.id ?? 0) && helloDone
         }
         if case .hello(let lo, let hi) = request {
             guard lo <= Frame.version && Frame.version <= hi else {
@@ -101,8 +101,7 @@ final class Session {
         do {
             try execute(request, opcode: header.opcode, id: header.id)
         } catch {
-            send(error: error, opcode: header.opcode, id: header.id)
-            return true
+            return send(error: error, opcode: header.opcode, id: header.id)
         }
         return flush()
     }
