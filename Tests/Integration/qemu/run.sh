@@ -9,7 +9,7 @@
 #   IOGATE_QEMU_SCRATCH       build and cache directory (default <repo>/.build-qemu, git-ignored)
 #   IOGATE_QEMU_BIN_DIR       use prebuilt static iogated/iogate from here instead of building
 #   IOGATE_QEMU_TIMEOUT       seconds for the whole run (default 1800; the first Swift build is most of it)
-#   IOGATE_QEMU_BOOT_TIMEOUT  seconds for one boot (default 180)
+#   IOGATE_QEMU_BOOT_TIMEOUT  seconds for one boot (default 300; a boot takes 15-50 s)
 #   IOGATE_QEMU_BOOTS         which boots to run (default "seabios qboot")
 #
 # Prints `PASS: ...` / `FAIL: ...` per check and ends with `N passed, M failed`; exits 1 if anything
@@ -23,7 +23,7 @@ SCRATCH=${IOGATE_QEMU_SCRATCH:-$REPO/.build-qemu}
 WORK=$SCRATCH/qemu-harness
 COUNTS=$WORK/counts
 TOTAL_TIMEOUT=${IOGATE_QEMU_TIMEOUT:-1800}
-BOOT_TIMEOUT=${IOGATE_QEMU_BOOT_TIMEOUT:-180}
+BOOT_TIMEOUT=${IOGATE_QEMU_BOOT_TIMEOUT:-300}
 BOOTS=${IOGATE_QEMU_BOOTS:-seabios qboot}
 QBOOT_ROM=/usr/share/qemu/qboot.rom
 KERNEL_META=linux-image-cloud-amd64
