@@ -1,0 +1,336 @@
+import Foundation
+import Glibc
+import IOGate
+import IOGateMapping
+
+/// One run of `iogate bench`: a private iogated on a sparse file, the C baselines beside it, and
+/// every measurement taken in the same run so that ratios compare like with like.
+final class BenchRun {
+    /// How long and how often to measure.
+    struct Plan {
+        var rounds: Int
+        var latencyTrips: Int
+        var batch256Trips: Int
+        var batch4096Trips: Int
+        var clientSeconds: Double
+        var clientRounds: Int
+        var spawnSeconds: Double
+        var idleClients: Int
+
+        static let quick = Plan(
+            rounds: 3, latencyTrips: 2000, batch256Trips: 1000, batch4096Trips: 100,
+            clientSeconds: 0.4, clientRounds: 1, spawnSeconds: 0.8, idleClients: 200)
+        static let full = Plan(
+            rounds: 7, latencyTrips: 5000, batch256Trips: 4000, batch4096Trips: 400,
+            clientSeconds: 1.0, clientRounds: 3, spawnSeconds: 3, idleClients: 200)
+    }
+
+    /// The window's physical address (= file offset) and its length: 1 GiB granted and mapped.
+    static let base: UInt64 = 0x4000_0000
+    static let length: UInt64 = 1 << 30
+
+    let plan: Plan
+    let dir: String
+    let bin: String
+    let memFile: String
+    /// Results in report order: key, value.
+    private(set) var results: [(String, Double)] = []
+    var progress: (String) -> Void = { fputs("bench: \($0)\n", stderr) }
+
+    init(plan: Plan, cSources: String) throws {
+        self.plan = plan
+        var template = Array("/tmp/iogate-bench-XXXXXX".utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw IOGateError(.system, "cannot create a temporary directory in /tmp")
+        }
+        dir = String(cString: made)
+        bin = dir + "/bin"
+        memFile = dir + "/mem"
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        try BenchSystem.compileBaselines(from: cSources, into: bin)
+        // A sparse file standing in for physical memory, with a recognisable first page.
+        let fd = open(memFile, O_RDWR | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0, ftruncate(fd, off_t(Self.base + Self.length)) == 0 else {
+            throw IOGateError(.system, "cannot create the sparse file \(memFile): \(String(cString: strerror(errno)))")
+        }
+        let page = (0..<1024).map { UInt32(0xA500_0000) | UInt32($0) }
+        _ = page.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(Self.base)) }
+        close(fd)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: dir) }
+
+    func record(_ key: String, _ value: Double) { results.append((key, value)) }
+
+    // MARK: Daemons and servers
+
+    /// Starts iogated on the sparse file with the whole 1 GiB granted to this uid.
+    func startDaemon(name: String, audit: String) throws -> (BenchChild, String) {
+        let socket = "\(dir)/\(name).sock"
+        let config = "\(dir)/\(name).toml"
+        try """
+        # iogate bench: a private daemon on a sparse file, 1 GiB granted to this user.
+        device = "\(memFile)"
+        socket = "\(socket)"
+        socket_mode = "0600"
+        audit = "\(audit)"
+
+        [[grant]]
+        uid = \(getuid())
+        IoBase = [\(hex(Self.base))]
+        IoLen = [\(hex(Self.length))]
+        access = "rw"
+        """.write(toFile: config, atomically: false, encoding: .utf8)
+        chmod(config, 0o600)
+        let child = try BenchChild([siblingExecutable("iogated"), "--config", config], logPath: "\(dir)/\(name).log", waitForReady: false)
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if !child.process.isRunning {
+                throw IOGateError(.unreachable, "the bench's iogated exited with status \(child.process.terminationStatus): \(child.log)")
+            }
+            if FileManager.default.fileExists(atPath: socket), (try? IOGateClient(socketPath: socket)) != nil { return (child, socket) }
+            usleep(20_000)
+        }
+        throw IOGateError(.unreachable, "the bench's iogated did not open \(socket) within 10 s: \(child.log)")
+    }
+
+    func startCServer(_ name: String, _ args: [String]) throws -> (BenchChild, String) {
+        let socket = "\(dir)/\(name).sock"
+        return (try BenchChild(["\(bin)/\(name)", socket] + args, logPath: "\(dir)/\(name).log", waitForReady: true), socket)
+    }
+
+    /// Runs the C client; returns (p50 ns, operations per second).
+    func cClient(_ args: [String]) throws -> (Double, Double) {
+        let out = try BenchSystem.output(["\(bin)/echo_client"] + args).split(separator: " ")
+        guard out.count == 2, let p50 = Double(out[0]), let rate = Double(out[1].trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw IOGateError(.system, "echo_client printed \(out)")
+        }
+        return (p50, rate)
+    }
+
+    // MARK: Measurements
+
+    /// Single reads through the library: (p50 ns, operations per second).
+    func iogateLatency(_ gate: IOGateClient, trips: Int, write: Bool = false) throws -> (Double, Double) {
+        var lat = [UInt64](repeating: 0, count: trips)
+        for i in 0..<(trips / 10) { _ = try gate.read(Self.base + UInt64(i & 1023) * 4) }
+        let t0 = BenchSystem.now()
+        for i in 0..<trips {
+            let a = BenchSystem.now()
+            let address = Self.base + UInt64(i & 1023) * 4
+            if write { try gate.write(address + 0x1000, UInt64(i)) } else { _ = try gate.read(address) }
+            lat[i] = BenchSystem.now() - a
+        }
+        let total = BenchSystem.now() - t0
+        lat.sort()
+        return (Double(lat[trips / 2]), Double(trips) / (Double(total) / 1e9))
+    }
+
+    /// Batches of `size` 32-bit reads: operations per second.
+    func iogateBatch(_ gate: IOGateClient, size: Int, trips: Int) throws -> Double {
+        let ops = (0..<size).map { BatchOp.read(Self.base + UInt64($0 % 1024) * 4) }
+        for _ in 0..<max(1, trips / 10) { _ = try gate.batch(ops) }
+        let t0 = BenchSystem.now()
+        for _ in 0..<trips { _ = try gate.batch(ops) }
+        return Double(trips * size) / (Double(BenchSystem.now() - t0) / 1e9)
+    }
+
+    /// The daemon's access path in-process: `MappedRegion.load` inlined, and through the
+    /// `RegisterSpace` existential as `Executor` calls it. Nanoseconds per access, best of 5.
+    func directAccess() throws -> (inlined: Double, existential: Double) {
+        let mapping = try DeviceMapping(path: memFile, ranges: [try PhysicalRange(base: Self.base, length: 4096)], writableRanges: [])
+        let region = mapping.regions[0]
+        let space: RegisterSpace = region
+        let n = 20_000_000
+        var best = (Double.infinity, Double.infinity)
+        var sum: UInt64 = 0
+        for _ in 0..<5 {
+            var t = BenchSystem.now()
+            for i in 0..<n { sum &+= region.load(Self.base &+ UInt64(i & 1023) &* 4, .word) }
+            best.0 = min(best.0, Double(BenchSystem.now() - t) / Double(n))
+            t = BenchSystem.now()
+            for i in 0..<n { sum &+= space.load(Self.base &+ UInt64(i & 1023) &* 4, .word) }
+            best.1 = min(best.1, Double(BenchSystem.now() - t) / Double(n))
+        }
+        if sum == 42 { progress("(checksum \(sum))") }  // keeps the loads observable
+        return best
+    }
+
+    /// Spawns `argv` repeatedly for about `seconds`: processes per second.
+    func perProcess(_ argv: [String], seconds: Double, maxCount: Int) throws -> Double {
+        let t0 = BenchSystem.now()
+        var n = 0
+        while n < maxCount && Double(BenchSystem.now() - t0) < seconds * 1e9 {
+            let status = BenchSystem.spawnAndWait(argv)
+            guard status == 0 else { throw IOGateError(.system, "\(argv.joined(separator: " ")) exited with status \(status)") }
+            n += 1
+        }
+        return Double(n) / (Double(BenchSystem.now() - t0) / 1e9)
+    }
+
+    /// `count` clients on their own threads doing single reads for `seconds`: ops/s of each.
+    func concurrent(socket: String, count: Int, seconds: Double) throws -> [Double] {
+        final class Slots: @unchecked Sendable {
+            var counts: [Int]
+            var failure: Error?
+            let lock = NSLock()
+            init(_ n: Int) { counts = Array(repeating: 0, count: n) }
+        }
+        let slots = Slots(count)
+        let gates = try (0..<count).map { _ in try IOGateClient(socketPath: socket) }
+        let start = BenchSystem.now() + 50_000_000
+        let end = start + UInt64(seconds * 1e9)
+        let group = DispatchGroup()
+        for (k, gate) in gates.enumerated() {
+            group.enter()
+            let t = Thread {
+                defer { group.leave() }
+                while BenchSystem.now() < start { usleep(1000) }
+                var n = 0
+                do {
+                    while BenchSystem.now() < end {
+                        _ = try gate.read(Self.base + UInt64((n + k) & 1023) * 4)
+                        n += 1
+                    }
+                } catch {
+                    slots.lock.lock()
+                    slots.failure = error
+                    slots.lock.unlock()
+                }
+                slots.lock.lock()
+                slots.counts[k] = n
+                slots.lock.unlock()
+            }
+            t.stackSize = 1 << 20
+            t.start()
+        }
+        group.wait()
+        if let e = slots.failure { throw e }
+        return slots.counts.map { Double($0) / seconds }
+    }
+
+    /// Runs every measurement. `pinned` is the CPU everything runs on, or nil for the scheduler's choice.
+    func run(pinned: Int?) throws {
+        let allCPUs = BenchSystem.affinity()
+        let base = Self.base
+        record("cpus_online", Double(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        record("pinned_cpu", Double(pinned ?? -1))
+
+        progress("starting iogated on a 1 GiB window of a sparse file (audit = \"none\")")
+        let (daemon, socket) = try startDaemon(name: "iogated", audit: "none")
+        usleep(200_000)
+        let idleRSS = BenchSystem.residentKiB(daemon.pid) ?? -1
+        record("idle_rss_kb", Double(idleRSS))
+        let gate = try IOGateClient(socketPath: socket)
+        let first = try gate.read(base + 8)
+        guard first == 0xA500_0002 else {
+            throw IOGateError(.system, "bench sanity check: read \(hex(first)) at \(hex(base + 8)), expected 0xA5000002")
+        }
+        let (echo, echoSocket) = try startCServer("echo_server", [])
+        let (batchServer, batchSocket) = try startCServer("batch_server", [memFile, hex(base), hex(Self.length)])
+        defer { echo.stop(); batchServer.stop(); daemon.stop() }
+
+        // Single operations, alternating with the C echo in every round.
+        progress("single-operation round trips vs a C echo (\(plan.rounds) rounds of \(plan.latencyTrips))")
+        var ours: [Double] = [], theirs: [Double] = [], oursRate: [Double] = [], theirsRate: [Double] = []
+        for _ in 0..<plan.rounds {
+            let c = try cClient(["echo", echoSocket, String(plan.latencyTrips)])
+            let s = try iogateLatency(gate, trips: plan.latencyTrips)
+            theirs.append(c.0); theirsRate.append(c.1); ours.append(s.0); oursRate.append(s.1)
+        }
+        record("single_op_p50_us", BenchSystem.median(ours) / 1000)
+        record("baseline_c_p50_us", BenchSystem.median(theirs) / 1000)
+        record("single_op_ops_per_s", BenchSystem.median(oursRate))
+        record("baseline_c_echo_ops_per_s", BenchSystem.median(theirsRate))
+
+        // Both scheduling modes explicitly, when the scheduler has a choice.
+        if pinned == nil && allCPUs.count >= 2 {
+            for (mode, serverCPU, clientCPU) in [("same_cpu", allCPUs[0], allCPUs[0]), ("cross_cpu", allCPUs[0], allCPUs[1])] {
+                progress(
+                    "single-operation round trips, \(mode.replacingOccurrences(of: "_", with: " ")) (server on CPU \(serverCPU), client on CPU \(clientCPU))"
+                )
+                BenchSystem.pinProcess(daemon.pid, to: [serverCPU])
+                BenchSystem.pinProcess(echo.pid, to: [serverCPU])
+                BenchSystem.pin(to: [clientCPU])
+                var o: [Double] = [], t: [Double] = []
+                for _ in 0..<max(1, plan.rounds / 2) {
+                    t.append(try cClient(["echo", echoSocket, String(plan.latencyTrips)]).0)
+                    o.append(try iogateLatency(gate, trips: plan.latencyTrips).0)
+                }
+                BenchSystem.pin(to: allCPUs)
+                BenchSystem.pinProcess(daemon.pid, to: allCPUs)
+                BenchSystem.pinProcess(echo.pid, to: allCPUs)
+                record("\(mode)_single_op_p50_us", BenchSystem.median(o) / 1000)
+                record("\(mode)_baseline_c_p50_us", BenchSystem.median(t) / 1000)
+            }
+        }
+
+        for size in [256, 4096] {
+            let trips = size == 256 ? plan.batch256Trips : plan.batch4096Trips
+            progress("batches of \(size) reads vs a C batch server (\(plan.rounds) rounds of \(trips))")
+            var o: [Double] = [], t: [Double] = []
+            for _ in 0..<plan.rounds {
+                t.append(try cClient(["batch", batchSocket, String(trips), String(size), hex(base)]).1)
+                o.append(try iogateBatch(gate, size: size, trips: trips))
+            }
+            record("batch\(size)_ops_per_s", BenchSystem.median(o))
+            record("baseline_c_batch\(size)_ops_per_s", BenchSystem.median(t))
+        }
+
+        progress("direct volatile 32-bit loads in-process vs a C loop")
+        let direct = try directAccess()
+        let cLoop = try BenchSystem.output(["\(bin)/volatile_loop", memFile, hex(base), "100000000"]).split(separator: " ")
+        record("direct_access_ns", direct.existential)
+        record("direct_access_inlined_ns", direct.inlined)
+        record("baseline_c_direct_access_ns", Double(cLoop.first ?? "") ?? .nan)
+
+        progress("one process per access (devmem-style C program, and the iogate CLI)")
+        record(
+            "process_per_access_per_s",
+            try perProcess(["\(bin)/devmem_once", memFile, hex(base + 8)], seconds: plan.spawnSeconds, maxCount: 5000))
+        record(
+            "iogate_cli_per_s",
+            try perProcess(
+                [siblingExecutable("iogate"), "--socket", socket, "read", hex(base + 8)], seconds: plan.spawnSeconds, maxCount: 2000))
+
+        progress("1 and 8 concurrent clients (\(plan.clientRounds) rounds of \(plan.clientSeconds) s)")
+        var one: [Double] = [], eight: [Double] = [], fairness: [Double] = []
+        for _ in 0..<plan.clientRounds {
+            one.append(try concurrent(socket: socket, count: 1, seconds: plan.clientSeconds)[0])
+            let each = try concurrent(socket: socket, count: 8, seconds: plan.clientSeconds)
+            let total = each.reduce(0, +)
+            eight.append(total)
+            fairness.append(each.min()! / (total / Double(each.count)))
+        }
+        record("clients1_ops_per_s", BenchSystem.median(one))
+        record("clients8_ops_per_s", BenchSystem.median(eight))
+        record("clients8_slowest_to_mean", BenchSystem.median(fairness))
+
+        progress("memory: \(plan.idleClients) idle clients")
+        usleep(100_000)
+        let before = BenchSystem.residentKiB(daemon.pid) ?? -1
+        var idle: [IOGateClient] = []
+        for _ in 0..<plan.idleClients { idle.append(try IOGateClient(socketPath: socket)) }
+        usleep(300_000)
+        let after = BenchSystem.residentKiB(daemon.pid) ?? -1
+        idle.removeAll()
+        record("rss_after_bench_kb", Double(before))
+        record("idle_client_rss_kb", Double(after - before) / Double(plan.idleClients))
+
+        progress("audit = \"writes\": single-write round trips against a second daemon")
+        let (audited, auditedSocket) = try startDaemon(name: "iogated-audit", audit: "writes")
+        defer { audited.stop() }
+        let auditedGate = try IOGateClient(socketPath: auditedSocket)
+        var quiet: [Double] = [], logged: [Double] = []
+        for _ in 0..<max(1, plan.rounds / 2) {
+            quiet.append(try iogateLatency(gate, trips: plan.latencyTrips, write: true).0)
+            logged.append(try iogateLatency(auditedGate, trips: plan.latencyTrips, write: true).0)
+        }
+        record("write_p50_us_audit_none", BenchSystem.median(quiet) / 1000)
+        record("write_p50_us_audit_writes", BenchSystem.median(logged) / 1000)
+    }
+
+    subscript(_ key: String) -> Double {
+        results.first { $0.0 == key }?.1 ?? .nan
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+import Glibc
+import IOGate
+
+/// Process, CPU-affinity, timing and memory helpers for `iogate bench`.
+enum BenchSystem {
+    /// CLOCK_MONOTONIC in nanoseconds.
+    @inline(__always)
+    static func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+    }
+
+    /// The CPUs this thread may run on.
+    static func affinity(_ tid: pid_t = 0) -> [Int] {
+        var set = [UInt8](repeating: 0, count: 128)
+        guard let get = affinityCall("sched_getaffinity"), get(tid, set.count, &set) == 0 else { return [] }
+        return (0..<(set.count * 8)).filter { set[$0 / 8] & (1 << ($0 % 8)) != 0 }
+    }
+
+    typealias AffinityCall = @convention(c) (pid_t, Int, UnsafeMutableRawPointer?) -> Int32
+
+    /// glibc's `sched_{get,set}affinity`, which the Swift Glibc module hides behind `_GNU_SOURCE`.
+    static func affinityCall(_ name: String) -> AffinityCall? {
+        dlsym(nil, name).map { unsafeBitCast($0, to: AffinityCall.self) }
+    }
+
+    /// Restricts one thread (`tid`; 0 = the calling thread) to `cpus`. Threads and processes it
+    /// creates afterwards inherit the mask.
+    @discardableResult
+    static func pin(_ tid: pid_t = 0, to cpus: [Int]) -> Bool {
+        var set = [UInt8](repeating: 0, count: 128)
+        for c in cpus where c / 8 < set.count { set[c / 8] |= UInt8(1 << (c % 8)) }
+        guard let setAffinity = affinityCall("sched_setaffinity") else { return false }
+        return setAffinity(tid, set.count, &set) == 0
+    }
+
+    /// Restricts every thread of process `pid` to `cpus` (what `taskset -a -p` does).
+    static func pinProcess(_ pid: pid_t, to cpus: [Int]) {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        for t in tasks { if let tid = pid_t(t) { pin(tid, to: cpus) } }
+    }
+
+    /// `VmRSS` of a process in KiB, from `/proc/<pid>/status`.
+    static func residentKiB(_ pid: pid_t) -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        }
+        return nil
+    }
+
+    /// Spawns `argv` with stdout and stderr on /dev/null and waits for it; returns its exit status.
+    /// `posix_spawn` directly, so the spawner adds as little as possible to a process-per-access figure.
+    static func spawnAndWait(_ argv: [String]) -> Int32 {
+        var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { for p in cargs { free(p) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        var pid = pid_t()
+        guard posix_spawn(&pid, argv[0], &actions, nil, &cargs, environ) == 0 else { return -1 }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return (status >> 8) & 0xFF
+    }
+
+    /// Runs `argv` to completion and returns its standard output; throws with its stderr on failure.
+    static func output(_ argv: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: argv[0])
+        p.arguments = Array(argv.dropFirst())
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            throw IOGateError(
+                .system,
+                "\(argv.joined(separator: " ")) failed (status \(p.terminationStatus)): \(String(decoding: errData, as: UTF8.self))")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The directory holding the C baselines: `explicit`, `$IOGATE_BENCH_C`, else `Benchmarks/c`
+    /// found by walking up from the executable and from the current directory.
+    static func locateCSources(_ explicit: String?) throws -> String {
+        if let d = explicit ?? ProcessInfo.processInfo.environment["IOGATE_BENCH_C"] { return d }
+        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var tried: [String] = []
+        for start in [URL(fileURLWithPath: me).deletingLastPathComponent(), URL(fileURLWithPath: FileManager.default.currentDirectoryPath)]
+        {
+            var dir = start.standardizedFileURL
+            while true {
+                let candidate = dir.appendingPathComponent("Benchmarks/c").path
+                if FileManager.default.fileExists(atPath: candidate + "/echo_server.c") { return candidate }
+                tried.append(candidate)
+                let parent = dir.deletingLastPathComponent()
+                if parent.path == dir.path { break }
+                dir = parent
+            }
+        }
+        throw IOGateError(
+            .notFound,
+            "cannot find the C baselines (Benchmarks/c/echo_server.c) above the executable or the current directory; set IOGATE_BENCH_C or --c-sources"
+        )
+    }
+
+    /// Compiles each C baseline with the system C compiler (`$CC`, else `cc`) at `-O2` into `dir`.
+    static func compileBaselines(from sources: String, into dir: String) throws {
+        let cc = ProcessInfo.processInfo.environment["CC"] ?? "cc"
+        for name in ["echo_server", "echo_client", "batch_server", "devmem_once", "volatile_loop"] {
+            _ = try output(["/usr/bin/env", cc, "-O2", "-o", "\(dir)/\(name)", "\(sources)/\(name).c"])
+        }
+    }
+
+    /// Median of a non-empty list.
+    static func median(_ xs: [Double]) -> Double {
+        let s = xs.sorted()
+        return s.isEmpty ? .nan : s[s.count / 2]
+    }
+}
+
+/// A child process (daemon or C server) that is killed when the benchmark ends.
+final class BenchChild {
+    let process = Process()
+    let logPath: String
+
+    /// Starts `argv` with stderr to `logPath`; when `waitForReady`, waits for a "ready" line on stdout.
+    init(_ argv: [String], logPath: String, waitForReady: Bool) throws {
+        self.logPath = logPath
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
+        process.standardError = FileHandle(forWritingAtPath: logPath)
+        let out = Pipe()
+        process.standardOutput = waitForReady ? out : FileHandle.nullDevice
+        try process.run()
+        if waitForReady {
+            let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+            guard line.hasPrefix("ready") else { throw IOGateError(.system, "\(argv[0]) did not start: \(log)") }
+        }
+    }
+
+    var pid: pid_t { process.processIdentifier }
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    func stop() {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+}
