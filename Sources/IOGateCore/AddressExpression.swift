@@ -30,6 +30,8 @@ public enum AddressExpression: Hashable, Sendable {
 public func parseInteger<S: StringProtocol>(_ s: S) -> UInt64? {
     let t = s.replacingUnderscores()
     let lower = t.lowercased()
+    // UInt64(_:radix:) accepts a leading sign ("+1", "0x+1F" would parse); only digits are allowed here.
+    guard !lower.contains("+"), !lower.contains("-") else { return nil }
     if lower.hasPrefix("0x") { return UInt64(lower.dropFirst(2), radix: 16) }
     if lower.hasPrefix("0b") { return UInt64(lower.dropFirst(2), radix: 2) }
     if lower.hasPrefix("0o") { return UInt64(lower.dropFirst(2), radix: 8) }

@@ -174,7 +174,10 @@ public struct TOMLSection {
     public func subtable(_ name: String) throws(IOGateError) -> TOMLSection? {
         guard let v = table[name] else { return nil }
         guard let t = v.table else { throw typeError(name, v, expected: "a table ([\(name)])") }
-        let line = document.lines.firstIndex { $0.trimmingSpaces == "[\(name)]" }.map { $0 + 1 }
+        // A header may have spaces inside the brackets and a trailing comment: `[ limits ]  # tuning`.
+        let line = document.lines.firstIndex { raw in
+            raw.prefix { $0 != "#" }.filter { $0 != " " && $0 != "\t" && $0 != "\r" } == "[\(name)]"
+        }.map { $0 + 1 }
         return TOMLSection(document: document, table: t, label: "[\(name)]", line: line, code: code)
     }
 
