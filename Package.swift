@@ -26,10 +26,13 @@ let package = Package(
         .target(name: "IOGateMapping", dependencies: ["IOGateCore", "CIOGateVolatile"]),
         // Simulated boards.
         .target(name: "IOGateMock", dependencies: ["IOGateCore"]),
+        // libgpiod v1 (Debian libgpiod-dev 1.6) and the Swift module that owns its pointers.
+        .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
+        .target(name: "IOGateGPIO", dependencies: ["IOGateCore", "CGPIOD"]),
         .target(
             name: "IOGateServer",
             dependencies: [
-                "IOGateCore", "IOGateProtocol", "IOGateMapping", "IOGateMock", "CIOGateSys",
+                "IOGateCore", "IOGateProtocol", "IOGateMapping", "IOGateMock", "CIOGateSys", "IOGateGPIO",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // Client library.
@@ -37,7 +40,7 @@ let package = Package(
         .executableTarget(
             name: "iogate",
             dependencies: [
-                "IOGate", "IOGateServer",
+                "IOGate", "IOGateServer", "IOGateGPIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "iogated", dependencies: ["IOGateServer"]),
@@ -45,7 +48,7 @@ let package = Package(
         .testTarget(name: "IOGateProtocolTests", dependencies: ["IOGateProtocol"]),
         .testTarget(
             name: "IOGateEndToEndTests",
-            dependencies: ["IOGate", "IOGateServer", "iogate", "iogated"]),
+            dependencies: ["IOGate", "IOGateServer", "IOGateGPIO", "iogate", "iogated"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -8,6 +8,9 @@ packages=(
     pkg-config        # finds the C libraries below
     libgpiod-dev      # libgpiod v1 (1.6): GPIO chip and line information
     libseccomp-dev    # seccomp filter for the daemon after it drops privileges
+    systemd           # systemd-analyze: the tests verify systemd/iogated.{socket,service}
+    udev              # udevadm: the tests parse udev/90-iogate.rules (udev 252 has no 'verify')
+    python3           # the socket-activation test passes a listening socket as fd 3, as systemd does
 )
 
 if [ "$(id -u)" = 0 ]; then

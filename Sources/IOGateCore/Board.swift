@@ -14,14 +14,18 @@ public struct BoardWindow: Hashable, Sendable {
     /// Where the figures come from: kernel device-tree file and node, with `ranges` arithmetic.
     public var source: String
     public var notes: String?
+    /// The label of the kernel GPIO chip that drives this block (`gpiochip_label`), with `model`.
+    public var gpiochipLabel: String?
 
-    public init(name: String, range: PhysicalRange, model: GPIOModelKind? = nil, pins: Int? = nil, source: String, notes: String? = nil) {
+    public init(name: String, range: PhysicalRange, model: GPIOModelKind? = nil, pins: Int? = nil, source: String, notes: String? = nil,
+                gpiochipLabel: String? = nil) {
         self.name = name
         self.range = range
         self.model = model
         self.pins = pins
         self.source = source
         self.notes = notes
+        self.gpiochipLabel = gpiochipLabel
     }
 }
 
@@ -42,7 +46,7 @@ public struct Board: Hashable, Sendable {
     public var gpioWindows: [BoardWindow] { windows.filter { $0.model != nil } }
 
     static let boardKeys = ["id", "name", "soc", "compatible", "notes", "window"]
-    static let windowKeys = ["name", "base", "length", "model", "pins", "source", "notes"]
+    static let windowKeys = ["name", "base", "length", "model", "pins", "source", "notes", "gpiochip_label"]
 
     /// Parses a board file; errors name the file, line and reason.
     public static func parse(text: String, file: String) throws(IOGateError) -> Board {
@@ -80,13 +84,18 @@ public struct Board: Hashable, Sendable {
             guard (model == nil) == (pins == nil) else {
                 throw section.error("'model' and 'pins' go together: a GPIO block needs both, another window neither")
             }
+            let gpiochipLabel = try section.string("gpiochip_label")
+            if gpiochipLabel != nil && model == nil {
+                throw section.error("'gpiochip_label' names the kernel GPIO chip of a GPIO block; this window has no 'model'", key: "gpiochip_label")
+            }
             if windows.contains(where: { $0.name == name }) {
                 throw section.error("duplicate window name '\(name)'", key: "name")
             }
             if let other = windows.first(where: { $0.range.overlaps(range) }) {
                 throw section.error("window '\(name)' \(range) overlaps window '\(other.name)' \(other.range)", key: "base")
             }
-            windows.append(BoardWindow(name: name, range: range, model: model, pins: pins, source: source, notes: try section.string("notes")))
+            windows.append(BoardWindow(name: name, range: range, model: model, pins: pins, source: source, notes: try section.string("notes"),
+                                       gpiochipLabel: gpiochipLabel))
         }
         guard !windows.isEmpty else { throw top.error("no [[window]] tables; a board needs at least one window") }
         return Board(id: id, name: try top.requiredString("name"), soc: try top.requiredString("soc"),

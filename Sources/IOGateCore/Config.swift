@@ -59,10 +59,12 @@ public struct Config: Sendable {
     /// Where to append the access trace, if anywhere.
     public var trace: String?
     public var audit: AuditLevel = .writes
+    /// Whether writes that would change a GPIO line a kernel driver or program has claimed are refused.
+    public var protectKernelLines = true
     public var limits = Limits()
     public var grants: [ConfigGrant] = []
 
-    static let topKeys = ["device", "board", "socket", "socket_mode", "socket_group", "user", "trace", "audit", "limits", "grant"]
+    static let topKeys = ["device", "board", "socket", "socket_mode", "socket_group", "user", "trace", "audit", "protect_kernel_lines", "limits", "grant"]
     static let grantKeys = ["uid", "gid", "user", "group", "IoBase", "IoLen", "windows", "access", "allow_ram"]
     static let limitKeys = ["max_frame", "max_batch", "max_block", "max_clients", "idle_timeout_s", "max_wait_ms"]
 
@@ -104,6 +106,7 @@ public struct Config: Sendable {
             }
             c.audit = level
         }
+        if let b = try top.bool("protect_kernel_lines") { c.protectKernelLines = b }
         if let l = try top.subtable("limits") { c.limits = try parseLimits(l) }
         let grantSections = try top.tables("grant")
         guard !grantSections.isEmpty else {

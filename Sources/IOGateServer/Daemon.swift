@@ -1,5 +1,6 @@
 import Glibc
 import IOGateCore
+import IOGateGPIO
 import IOGateMapping
 import IOGateMock
 import Logging
@@ -29,10 +30,14 @@ public final class Daemon: @unchecked Sendable {
     let stopping = Atomic<Bool>(false)
     /// Checks run before every write (see `WriteGuard`); set up before `start()`.
     public var writeGuards: [WriteGuard] = []
+    /// GPIO line information for `protect_kernel_lines`: injected by tests, else libgpiod (see `Daemon+KernelLines.swift`).
+    let gpioLines: GPIOLineInfoSource?
 
     /// Checks the configuration, resolves the board and the grants. Nothing is mapped yet.
-    public init(config: Config, boards: BoardCatalog?, logger: Logger) throws(IOGateError) {
+    /// `gpioLines` replaces libgpiod as the source of GPIO line claims (tests pass a fake).
+    public init(config: Config, boards: BoardCatalog?, logger: Logger, gpioLines: GPIOLineInfoSource? = nil) throws(IOGateError) {
         self.config = config
+        self.gpioLines = gpioLines
         self.logger = logger
         switch config.board {
         case nil:
@@ -71,6 +76,7 @@ public final class Daemon: @unchecked Sendable {
             self.mapping = mapping
             windows = mapping.regions.enumerated().map { ServedWindow(range: $1.range, name: windowName($1.range), space: $1, index: $0) }
         }
+        installKernelLineGuard()
         if let l = UnixListener.fromSystemd(expectedPath: config.socket) {
             listener = l
         } else {

@@ -10,17 +10,26 @@ struct GPIO: ParsableCommand {
             iogate gpio PIN set 0|1                   drive the pin (set/clear registers)
             iogate gpio PIN toggle                    invert the output; prints the new level
             iogate gpio PIN info                      print function, level and pull
+            iogate gpio lines [--json]                list every GPIO chip and line the kernel exposes
+                                                      (read through libgpiod from /dev/gpiochip*, not the daemon)
             PIN is a number counted across the granted GPIO banks (17; AM335x 49 = gpio1:17) or BANK:PIN.
             """)
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Pin number or BANK:PIN.") var pin: String
-    @Argument(help: "mode, get, set, toggle or info.") var action: String
+    @Argument(help: "mode, get, set, toggle or info.") var action: String?
     @Argument(help: "The mode (in, out, alt0..alt5) or level (0, 1).") var value: String?
+    @Flag(name: .long, help: "With 'lines': print JSON.") var json = false
 
     static let actions = ["mode", "get", "set", "toggle", "info"]
 
     func validate() throws {
+        if pin == GPIOLines.word {
+            guard action == nil else { throw ValidationError("'gpio lines' takes no arguments; got '\(action!)'") }
+            return
+        }
+        guard !json else { throw ValidationError("--json goes with 'iogate gpio lines'") }
+        guard let action else { throw ValidationError("missing action after pin \(pin); use one of: \(Self.actions.joined(separator: ", "))") }
         guard Self.actions.contains(action) else {
             throw ValidationError("unknown action '\(action)'; use one of: \(Self.actions.joined(separator: ", "))")
         }
@@ -37,6 +46,11 @@ struct GPIO: ParsableCommand {
     }
 
     func run() throws {
+        if pin == GPIOLines.word {
+            try GPIOLines.run(json: json)
+            return
+        }
+        let action = action!
         let gate = try global.connect()
         let p = try gate.gpio(pin)
         switch action {

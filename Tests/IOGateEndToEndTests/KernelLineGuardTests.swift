@@ -1,0 +1,315 @@
+import Foundation
+import Glibc
+import IOGate
+import IOGateCore
+import IOGateGPIO
+import Logging
+import Testing
+
+@testable import IOGateServer
+
+/// The register-bit to pin decisions of `GPIOLayout.pinsChanged`, which the kernel-line guard uses.
+@Suite struct GuardPinMappingTests {
+    static let bcm2711 = GPIOLayout(model: .bcm2711, pins: 58)!
+    static let bcm2835 = GPIOLayout(model: .bcm2835, pins: 54)!
+    static let omap = GPIOLayout(model: .omap, pins: 32)!
+
+    struct Case: CustomTestStringConvertible, Sendable {
+        var what: String
+        var layout: GPIOLayout
+        var offset: UInt64
+        var width: AccessWidth = .word
+        var mask: UInt64? = nil  // nil: a plain write (every bit of the width)
+        var value: UInt64
+        var current: UInt64? = nil
+        var pins: [Int]
+        var testDescription: String { what }
+    }
+
+    static let cases: [Case] = [
+        Case(what: "GPSET0 bit 17 drives pin 17 only", layout: bcm2711, offset: 0x1C, value: 1 << 17, pins: [17]),
+        Case(what: "GPSET0 written 0 changes nothing", layout: bcm2711, offset: 0x1C, value: 0, pins: []),
+        Case(what: "GPCLR1 bit 0 is pin 32", layout: bcm2711, offset: 0x2C, value: 1, pins: [32]),
+        Case(what: "GPCLR1 bit 31 is past pin 57: nothing", layout: bcm2711, offset: 0x2C, value: 1 << 31, pins: []),
+        Case(what: "GPFSEL1 modify of GPIO17's field", layout: bcm2711, offset: 0x04, mask: 0b111 << 21, value: 0b001 << 21, pins: [17]),
+        Case(what: "GPFSEL1 plain write covers pins 10..19", layout: bcm2711, offset: 0x04, value: 0, pins: Array(10...19)),
+        Case(what: "GPLEV0 is read-only", layout: bcm2711, offset: 0x34, value: 0xFFFF_FFFF, pins: []),
+        Case(what: "byte store at 0x1E bit 1 is GPSET0 bit 17", layout: bcm2711, offset: 0x1E, width: .byte, value: 0x02, pins: [17]),
+        Case(
+            what: "64-bit store spans GPSET0 and GPSET1", layout: bcm2711, offset: 0x1C, width: .double, value: (1 << 32) | (1 << 3),
+            pins: [3, 32]),
+        Case(what: "BCM2711 pull field of GPIO17", layout: bcm2711, offset: 0xE8, mask: 0b11 << 2, value: 0b01 << 2, pins: [17]),
+        Case(what: "BCM2835 GPPUD covers no pin", layout: bcm2835, offset: 0x94, value: 2, pins: []),
+        Case(what: "BCM2835 GPPUDCLK0 bit 4 applies the pull to pin 4", layout: bcm2835, offset: 0x98, value: 1 << 4, pins: [4]),
+        Case(
+            what: "modify of GPSET0 with an unknown old value may set every bit outside the mask",
+            layout: bcm2711, offset: 0x1C, mask: 1 << 17, value: 1 << 17, pins: Array(0...31)),
+        Case(
+            what: "modify of GPSET0 that reads 0 (BCM) acts on the mask's ones only",
+            layout: bcm2711, offset: 0x1C, mask: 1 << 17, value: 1 << 17, current: 0, pins: [17]),
+        Case(
+            what: "OMAP CLEARDATAOUT modify rewrites DATAOUT's high bits: they are cleared too",
+            layout: omap, offset: 0x190, mask: 1 << 5, value: 1 << 5, current: 1 << 9, pins: [5, 9]),
+        Case(what: "OMAP OE modify of one bit", layout: omap, offset: 0x134, mask: 1 << 7, value: 0, pins: [7]),
+        Case(what: "OMAP DATAOUT plain write covers all 32 pins", layout: omap, offset: 0x13C, value: 0, pins: Array(0...31)),
+        Case(what: "OMAP SETDATAOUT bits 0 and 31", layout: omap, offset: 0x194, value: 0x8000_0001, pins: [0, 31]),
+        Case(what: "an unmodelled register changes no pin", layout: bcm2711, offset: 0x40, value: 0xFFFF_FFFF, pins: []),
+    ]
+
+    @Test(arguments: cases)
+    func pinsChanged(_ c: Case) {
+        let got = c.layout.pinsChanged(
+            offset: c.offset, width: c.width, mask: c.mask ?? c.width.maxValue, value: c.value, current: c.current)
+        #expect(got == c.pins)
+    }
+}
+
+/// Which kernel GPIO chip drives which board window.
+@Suite struct GuardChipMatchingTests {
+    static let boards: BoardCatalog = try! BoardDirectory.catalog(repositoryRoot + "/boards")
+
+    @Test func raspberryPiByBoardLabel() throws {
+        let gpio = try #require(Self.boards.boards.first { $0.id == "rpi4" }?.window(named: "gpio"))
+        #expect(gpio.gpiochipLabel == "pinctrl-bcm2711")
+        let chips = [
+            FakeGPIOLineSource.chip(name: "gpiochip0", label: "pinctrl-bcm2711", count: 58),
+            FakeGPIOLineSource.chip(name: "gpiochip1", label: "raspberrypi-exp-gpio", count: 8),
+        ]
+        let m = try #require(GPIOChipMatcher.chip(for: gpio, among: chips))
+        #expect(m.chip.name == "gpiochip0")
+        #expect(m.reason == .boardLabel("pinctrl-bcm2711"))
+    }
+
+    @Test func beagleBoneBanksBySysfsDeviceNotProbeOrderLabels() throws {
+        let bone = try #require(Self.boards.boards.first { $0.id == "beaglebone-black" })
+        // gpio-omap.c numbers its labels in probe order: here gpio0 (0x44e07000) probed last.
+        let chips = [
+            FakeGPIOLineSource.chip(name: "gpiochip0", label: "gpio-0-31", device: "4804c000.gpio", count: 32),
+            FakeGPIOLineSource.chip(name: "gpiochip1", label: "gpio-32-63", device: "481ac000.gpio", count: 32),
+            FakeGPIOLineSource.chip(name: "gpiochip2", label: "gpio-64-95", device: "481ae000.gpio", count: 32),
+            FakeGPIOLineSource.chip(name: "gpiochip3", label: "gpio-96-127", device: "44e07000.gpio", count: 32),
+        ]
+        let expected = ["gpio0": "gpiochip3", "gpio1": "gpiochip0", "gpio2": "gpiochip1", "gpio3": "gpiochip2"]
+        for (window, chip) in expected {
+            let w = try #require(bone.window(named: window))
+            #expect(GPIOChipMatcher.chip(for: w, among: chips)?.chip.name == chip, "\(window)")
+        }
+        // Without sysfs devices there is no trustworthy match for an omap bank.
+        let bare = chips.map { GPIOChipInfo(name: $0.name, label: $0.label, lines: $0.lines) }
+        #expect(GPIOChipMatcher.chip(for: try #require(bone.window(named: "gpio0")), among: bare) == nil)
+    }
+
+    @Test func modelLabelOnlyWhenUniqueAndNoBoardLabel() throws {
+        let w = BoardWindow(
+            name: "gpio", range: try PhysicalRange(base: 0x3F20_0000, length: 0xB4), model: .bcm2835, pins: 54, source: "test")
+        let one = [FakeGPIOLineSource.chip(name: "gpiochip0", label: "pinctrl-bcm2835", count: 54)]
+        #expect(GPIOChipMatcher.chip(for: w, among: one)?.reason == .modelLabel("pinctrl-bcm2835"))
+        #expect(
+            GPIOChipMatcher.chip(for: w, among: one + [FakeGPIOLineSource.chip(name: "gpiochip9", label: "pinctrl-bcm2835", count: 54)])
+                == nil)
+        var labelled = w
+        labelled.gpiochipLabel = "something-else"
+        #expect(GPIOChipMatcher.chip(for: labelled, among: one) == nil)
+        #expect(GPIOChipMatcher.chip(for: w, among: []) == nil)
+    }
+
+    @Test func gpiochipLabelNeedsAModel() {
+        let text = """
+            id = "x"
+            name = "X"
+            soc = "X"
+            compatible = ["x"]
+            [[window]]
+            name = "uart"
+            base = 0x1000
+            length = 0x100
+            source = "test"
+            gpiochip_label = "pinctrl-bcm2835"
+            """
+        #expect(throws: IOGateError.self) { try Board.parse(text: text, file: "x.toml") }
+        do { _ = try Board.parse(text: text, file: "x.toml") } catch { #expect(error.message.contains("x.toml:10")) }
+    }
+
+    @Test func protectKernelLinesConfigKey() throws {
+        let base = "device = \"mock\"\nboard = \"rpi4\"\n[[grant]]\nuid = 0\nwindows = [\"gpio\"]\naccess = \"rw\"\n"
+        #expect(try Config.parse(text: base, file: "c.toml").protectKernelLines == true)
+        #expect(try Config.parse(text: "protect_kernel_lines = false\n" + base, file: "c.toml").protectKernelLines == false)
+        do {
+            _ = try Config.parse(text: "protect_kernel_lines = \"no\"\n" + base, file: "c.toml")
+            Issue.record("a string was accepted")
+        } catch {
+            #expect(error.message.hasPrefix("c.toml:1"), "\(error.message)")
+        }
+    }
+}
+
+/// Collects log messages, so tests can check what the daemon said once.
+final class CollectingLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    var messages: [String] { lock.lock(); defer { lock.unlock() }; return lines }
+    func append(_ s: String) { lock.lock(); lines.append(s); lock.unlock() }
+
+    var logger: Logger {
+        Logger(label: "test") { _ in Handler(log: self) }
+    }
+
+    struct Handler: LogHandler {
+        let log: CollectingLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(
+            level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String,
+            line: UInt
+        ) {
+            log.append("\(message)")
+        }
+    }
+}
+
+/// The guard inside a real daemon (in this process, mock Raspberry Pi 4) with a fake line source
+/// injected through `Daemon.init(gpioLines:)`, driven through the real socket and client library.
+@Suite(.serialized)
+final class KernelLineGuardDaemonTests {
+    let dir = TempDir()
+    let log = CollectingLog()
+    let fake = FakeGPIOLineSource(chips: [
+        FakeGPIOLineSource.chip(name: "gpiochip0", label: "pinctrl-bcm2711", device: "fe200000.gpio", count: 58),
+        FakeGPIOLineSource.chip(name: "gpiochip1", label: "raspberrypi-exp-gpio", count: 8),
+    ])
+
+    func config(_ extra: String = "") throws -> Config {
+        func text(_ seccomp: String) -> String {
+            """
+            device = "mock"
+            board = "rpi4"
+            socket = "\(dir.file("g.sock"))"
+            audit = "none"
+            \(seccomp)
+            \(extra)
+            [[grant]]
+            uid = \(getuid())
+            windows = ["gpio"]
+            access = "rw"
+            """
+        }
+        // The daemon runs inside this test process: keep its seccomp filter out of it. A tree
+        // without the `seccomp` key has no filter to keep out.
+        do { return try Config.parse(text: text("seccomp = false"), file: "guard.toml") } catch  where error.message.contains("'seccomp'") {
+            return try Config.parse(text: text(""), file: "guard.toml")
+        }
+    }
+
+    /// Starts a daemon and serves it on a background thread; the caller stops it.
+    func start(_ extra: String = "", gpioLines: GPIOLineInfoSource?) throws -> Daemon {
+        let d = try Daemon(
+            config: try config(extra), boards: try BoardDirectory.catalog(repositoryRoot + "/boards"), logger: log.logger,
+            gpioLines: gpioLines)
+        try d.start()
+        Thread.detachNewThread { d.serve() }
+        return d
+    }
+
+    @Test func refusesWritesToClaimedLinesNamingPinAndConsumer() throws {
+        let d = try start(gpioLines: fake)
+        defer { d.stop() }
+        #expect(d.writeGuards.count == 1)
+        #expect(log.messages.contains { $0.contains("window gpio is GPIO chip gpiochip0 [pinctrl-bcm2711]") })
+        fake.claim(chip: "gpiochip0", offset: 17, consumer: "led0")
+        let c = try IOGateClient(socketPath: d.config.socket)
+        let pin17 = try c.gpio(17), pin18 = try c.gpio(18)
+        do {
+            try pin17.set(true, c)
+            Issue.record("set on a claimed line was allowed")
+        } catch {
+            #expect(error.code == .lineBusy)
+            #expect(error.message.contains("pin 17"), "\(error.message)")
+            #expect(error.message.contains("\"led0\""), "\(error.message)")
+            #expect(error.message.contains("output"), "\(error.message)")
+        }
+        do {
+            try pin17.setFunction(.input, c)
+            Issue.record("mode change on a claimed line was allowed")
+        } catch {
+            #expect(error.code == .lineBusy && error.message.contains("function"), "\(error.message)")
+        }
+        // Neighbours in the same registers are fine when only their bits change.
+        try pin18.setFunction(.output, c)
+        try pin18.set(true, c)
+        #expect(try pin18.get(c) == true)
+        // Reads are never checked.
+        _ = try pin17.get(c)
+        _ = try c.read(0xFE20_0004)
+        // A plain write to GPFSEL1 rewrites GPIO17's field too.
+        #expect(throws: IOGateError.self) { try c.write(0xFE20_0004, 0x0004_0000) }
+        // A batch with one refused store runs none of it.
+        let before = try c.read(0xFE20_0034)
+        do {
+            _ = try c.batch { b in
+                b.write(0xFE20_0028, 1 << 18)  // GPCLR0: pin 18 low (allowed alone)
+                b.write(0xFE20_001C, 1 << 17)  // GPSET0: pin 17 (claimed)
+            }
+            Issue.record("batch allowed")
+        } catch {
+            #expect(error.code == .lineBusy && error.message.contains("batch operation #1"), "\(error.message)")
+        }
+        #expect(try c.read(0xFE20_0034) == before)
+        // A claim without a consumer name (a strict pin controller's mux) also protects the line.
+        fake.claim(chip: "gpiochip0", offset: 40, consumer: nil)
+        do {
+            try c.gpio(40).set(true, c)
+            Issue.record("set on an unnamed claim was allowed")
+        } catch {
+            #expect(error.message.contains("the kernel (no consumer name)"), "\(error.message)")
+        }
+        // Released: allowed again.
+        fake.release(chip: "gpiochip0", offset: 17)
+        try pin17.setFunction(.output, c)
+        try pin17.set(true, c)
+        #expect(try pin17.get(c) == true)
+    }
+
+    @Test func offWhenConfiguredOff() throws {
+        fake.claim(chip: "gpiochip0", offset: 17, consumer: "led0")
+        let d = try start("protect_kernel_lines = false", gpioLines: fake)
+        defer { d.stop() }
+        #expect(d.writeGuards.isEmpty)
+        #expect(log.messages.contains { $0.contains("protect_kernel_lines = false") })
+        let c = try IOGateClient(socketPath: d.config.socket)
+        try c.gpio(17).set(true, c)
+    }
+
+    @Test func mockBoardWithoutInjectedSourceIsNeverGuarded() throws {
+        let d = try start(gpioLines: nil)
+        defer { d.stop() }
+        #expect(d.writeGuards.isEmpty)
+        #expect(log.messages.filter { $0.contains("nothing to protect") }.count == 1)
+        let c = try IOGateClient(socketPath: d.config.socket)
+        try c.gpio(17).set(true, c)
+    }
+
+    @Test func noMatchingChipMeansNothingToProtect() throws {
+        let other = FakeGPIOLineSource(chips: [FakeGPIOLineSource.chip(name: "gpiochip0", label: "gpio-mockup-A", count: 8)])
+        let d = try start(gpioLines: other)
+        defer { d.stop() }
+        #expect(d.writeGuards.isEmpty)
+        let said = log.messages.filter { $0.contains("nothing to protect") }
+        #expect(said.count == 1 && said[0].contains("gpiochip0 [gpio-mockup-A]"), "\(said)")
+    }
+
+    @Test func onlyTheChangedPinsAreAskedAbout() throws {
+        let d = try start(gpioLines: fake)
+        defer { d.stop() }
+        let c = try IOGateClient(socketPath: d.config.socket)
+        let before = fake.lineQueries
+        _ = try c.read(0xFE20_001C)
+        try c.write(0xFE20_001C, 0)  // writing zeros to GPSET0 changes nothing: no question
+        #expect(fake.lineQueries == before)
+        try c.write(0xFE20_001C, 1 << 5)
+        #expect(fake.lineQueries == before + 1)
+    }
+}
