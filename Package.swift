@@ -22,7 +22,7 @@ let package = Package(
         // The only unsafe code: device open, chunked mmap, volatile access.
         .target(name: "CIOGateVolatile"),
         // System calls the Swift overlay lacks (prctl, seccomp).
-        .target(name: "CIOGateSys"),
+        .target(name: "CIOGateSys", linkerSettings: [.linkedLibrary("seccomp")]),
         .target(name: "IOGateMapping", dependencies: ["IOGateCore", "CIOGateVolatile"]),
         // Simulated boards.
         .target(name: "IOGateMock", dependencies: ["IOGateCore"]),
@@ -52,3 +52,12 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// libFuzzer targets, declared only for scripts/fuzz.sh (which sets IOGATE_FUZZ); see Fuzz/README.md.
+if Context.environment["IOGATE_FUZZ"] != nil {
+    package.targets += [
+        .executableTarget(name: "fuzz-protocol", dependencies: ["IOGateProtocol"], path: "Fuzz/protocol"),
+        .executableTarget(name: "fuzz-config", dependencies: ["IOGateCore"], path: "Fuzz/config"),
+        .executableTarget(name: "fuzz-board", dependencies: ["IOGateCore"], path: "Fuzz/board"),
+    ]
+}

@@ -11,6 +11,9 @@ packages=(
     systemd           # systemd-analyze: the tests verify systemd/iogated.{socket,service}
     udev              # udevadm: the tests parse udev/90-iogate.rules (udev 252 has no 'verify')
     python3           # the socket-activation test passes a listening socket as fd 3, as systemd does
+    pigpio-tools      # pigs: the pigpio frontend's end-to-end tests drive it with the real clients
+    python3-pigpio    # ... the Python pigpio module
+    python3-gpiozero  # ... and gpiozero's PiGPIOFactory (run with /usr/bin/python3)
 )
 
 if [ "$(id -u)" = 0 ]; then

@@ -20,6 +20,8 @@ public final class IOGateClient {
     var nextID: UInt32 = 1
     var out = ByteWriter(capacity: 256)
     var inBuf = [UInt8](repeating: 0, count: 4096)
+    /// Bytes received past the last response (`inBuf[inStart..<inEnd]`); normally none.
+    var inStart = 0, inEnd = 0
     /// Limits the daemon announced in its hello.
     public private(set) var serverHello: ServerHello
     var cachedWindows: [WindowInfo]?
@@ -86,7 +88,8 @@ public final class IOGateClient {
 
     /// Reads one register.
     public func read(_ address: UInt64, width: AccessWidth = .word) throws(IOGateError) -> UInt64 {
-        try read(address, width: width, count: 1)[0]
+        var body = try roundTrip(.read(address: address, width: width, count: 1))
+        return try body.withReader { r throws(IOGateError) in try r.value(width, "read value") }
     }
 
     /// Reads `count` consecutive registers of `width` (a block read: one round trip).
@@ -140,10 +143,15 @@ public final class IOGateClient {
             let n = Int(try r.u32("batch count"))
             _ = try r.u32("reserved")
             guard n == ops.count else { throw IOGateError(.malformed, "batch response has \(n) results for \(ops.count) operations") }
-            var out: [UInt64] = []
-            out.reserveCapacity(n)
-            for _ in 0..<n { out.append(try r.u64("batch result")) }
-            return out
+            guard r.remaining >= n * 8 else {
+                throw IOGateError(.malformed, "frame ends before the batch results: needs \(n * 8) bytes, has \(r.remaining)")
+            }
+            let p = r.bytes, start = r.position
+            try r.skip(n * 8, "batch results")
+            return [UInt64](unsafeUninitializedCapacity: n) { out, initialized in
+                for i in 0..<n { out[i] = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: start + i * 8, as: UInt64.self)) }
+                initialized = n
+            }
         }
     }
 
@@ -174,35 +182,51 @@ public final class IOGateClient {
             return true
         }
         guard sent else { throw IOGateError(.unreachable, "lost the connection to iogated while sending: \(String(cString: strerror(errno)))") }
-        try receive(Frame.prefixSize, at: 0)
-        let length = inBuf.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))) }
-        guard length >= Frame.headerSize, length <= responseLimit else {
-            throw IOGateError(.malformed, "daemon sent a frame of length \(length)")
-        }
-        if inBuf.count < length { inBuf = [UInt8](repeating: 0, count: length) }
-        try receive(length, at: 0)
-        let header = try typedThrows { try inBuf.withUnsafeBytes { try Codec.header(UnsafeRawBufferPointer(rebasing: $0[0..<length])) } }
+        let length = try receiveFrame()
+        let payload = Frame.prefixSize..<(Frame.prefixSize + length)
+        let header = try typedThrows { try inBuf.withUnsafeBytes { try Codec.header(UnsafeRawBufferPointer(rebasing: $0[payload])) } }
+        let body = (payload.lowerBound + Frame.headerSize)..<payload.upperBound
         if header.status != 0 {
-            throw inBuf.withUnsafeBytes { Codec.decodeError(status: header.status, body: UnsafeRawBufferPointer(rebasing: $0[Frame.headerSize..<length])) }
+            throw inBuf.withUnsafeBytes { Codec.decodeError(status: header.status, body: UnsafeRawBufferPointer(rebasing: $0[body])) }
         }
         guard header.id == id, header.opcode == request.opcode.rawValue else {
             throw IOGateError(.malformed, "response id \(header.id) / opcode \(header.opcode) does not match request \(id) / \(request.opcode.rawValue)")
         }
-        return ResponseBody(client: self, range: Frame.headerSize..<length)
+        return ResponseBody(client: self, range: body)
     }
 
-    func receive(_ count: Int, at offset: Int) throws(IOGateError) {
-        let ok = inBuf.withUnsafeMutableBytes { p -> Bool in
-            var got = 0
-            while got < count {
-                let n = recv(fd, p.baseAddress! + offset + got, count - got, 0)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return false }
-                got += n
-            }
-            return true
+    /// Receives one whole frame into `inBuf[0..<4 + length]` and returns `length`. Reads as much
+    /// as the socket has, so a response usually takes one `recv`; any bytes past the frame stay
+    /// buffered for the next call.
+    func receiveFrame() throws(IOGateError) -> Int {
+        if inStart > 0 {
+            let (s, e) = (inStart, inEnd)
+            inBuf.withUnsafeMutableBytes { p in p.baseAddress!.copyMemory(from: p.baseAddress! + s, byteCount: e - s) }
+            inEnd -= inStart
+            inStart = 0
         }
-        guard ok else { throw IOGateError(.unreachable, "iogated closed the connection") }
+        var length = -1
+        while true {
+            if length < 0 && inEnd >= Frame.prefixSize {
+                length = inBuf.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))) }
+                guard length >= Frame.headerSize, length <= responseLimit else {
+                    throw IOGateError(.malformed, "daemon sent a frame of length \(length)")
+                }
+                if inBuf.count < Frame.prefixSize + length { inBuf += [UInt8](repeating: 0, count: Frame.prefixSize + length - inBuf.count) }
+            }
+            if length >= 0 && inEnd >= Frame.prefixSize + length { break }
+            let end = inEnd
+            let n = inBuf.withUnsafeMutableBytes { p in recv(fd, p.baseAddress! + end, p.count - end, 0) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { throw IOGateError(.unreachable, "iogated closed the connection") }
+            inEnd += n
+        }
+        if inEnd > Frame.prefixSize + length {
+            inStart = Frame.prefixSize + length
+        } else {
+            inEnd = 0
+        }
+        return length
     }
 }
 

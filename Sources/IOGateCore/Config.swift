@@ -59,12 +59,20 @@ public struct Config: Sendable {
     /// Where to append the access trace, if anywhere.
     public var trace: String?
     public var audit: AuditLevel = .writes
+    /// Whether the daemon confines itself with a seccomp filter after start.
+    public var seccomp = true
     /// Whether writes that would change a GPIO line a kernel driver or program has claimed are refused.
     public var protectKernelLines = true
     public var limits = Limits()
     public var grants: [ConfigGrant] = []
+    /// The pigpio frontend's TCP address (`pigpio_listen`); nil leaves it off.
+    public var pigpioListen: PigpioEndpoint?
+    /// Whether `pigpio_listen` may be a non-loopback address (`pigpio_allow_remote`).
+    public var pigpioAllowRemote = false
+    /// The account whose grants pigpio clients get (`pigpio_as`); required with `pigpio_listen`.
+    public var pigpioAs: Subject?
 
-    static let topKeys = ["device", "board", "socket", "socket_mode", "socket_group", "user", "trace", "audit", "protect_kernel_lines", "limits", "grant"]
+    static let topKeys = ["device", "board", "socket", "socket_mode", "socket_group", "user", "trace", "audit", "seccomp", "protect_kernel_lines", "limits", "grant", "pigpio_listen", "pigpio_allow_remote", "pigpio_as"]
     static let grantKeys = ["uid", "gid", "user", "group", "IoBase", "IoLen", "windows", "access", "allow_ram"]
     static let limitKeys = ["max_frame", "max_batch", "max_block", "max_clients", "idle_timeout_s", "max_wait_ms"]
 
@@ -106,8 +114,10 @@ public struct Config: Sendable {
             }
             c.audit = level
         }
+        if let b = try top.bool("seccomp") { c.seccomp = b }
         if let b = try top.bool("protect_kernel_lines") { c.protectKernelLines = b }
         if let l = try top.subtable("limits") { c.limits = try parseLimits(l) }
+        try parsePigpio(top, into: &c)
         let grantSections = try top.tables("grant")
         guard !grantSections.isEmpty else {
             throw top.error("no [[grant]] tables; at least one grant is needed, e.g. [[grant]] group = \"gpio\" windows = [\"gpio\"] access = \"rw\"")

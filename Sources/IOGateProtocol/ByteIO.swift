@@ -3,7 +3,7 @@ import IOGateCore
 /// Reads little-endian integers from a byte buffer, failing cleanly at the end.
 public struct ByteReader {
     public let bytes: UnsafeRawBufferPointer
-    public private(set) var position: Int
+    public internal(set) var position: Int
 
     public init(_ bytes: UnsafeRawBufferPointer, position: Int = 0) {
         self.bytes = bytes
@@ -96,6 +96,15 @@ public struct ByteWriter {
     }
 
     public mutating func zeros(_ n: Int) { bytes.append(contentsOf: repeatElement(0, count: n)) }
+
+    /// Appends `n` bytes filled in place by `fill` (zeroed first): one growth check for a whole
+    /// batch instead of one per field, which is what makes 4,096-operation batches cheap.
+    @inline(__always)
+    public mutating func append(count n: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) {
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: n))
+        bytes.withUnsafeMutableBytes { fill(UnsafeMutableRawBufferPointer(rebasing: $0[start..<(start + n)])) }
+    }
 
     /// Starts a frame: a length placeholder and the header. Finish with `endFrame()`.
     public mutating func beginFrame(_ header: FrameHeader) {

@@ -25,6 +25,18 @@ public enum Codec {
 
     /// Decodes a request payload (header included).
     public static func decodeRequest(_ payload: UnsafeRawBufferPointer, limits: Limits) throws(IOGateError) -> (FrameHeader, Request) {
+        var ops: [BatchOp] = []
+        let (h, req) = try decodeRequest(payload, limits: limits, batchOps: &ops)
+        if case .batch = req { return (h, .batch(ops)) }
+        return (h, req)
+    }
+
+    /// Decodes a request payload like `decodeRequest(_:limits:)`, except that a batch's operations
+    /// go into `batchOps` (emptied first, its storage reused from call to call) and the returned
+    /// request is `.batch([])`. The daemon's sessions use this so a batch allocates nothing.
+    public static func decodeRequest(
+        _ payload: UnsafeRawBufferPointer, limits: Limits, batchOps: inout [BatchOp]
+    ) throws(IOGateError) -> (FrameHeader, Request) {
         var r = ByteReader(payload)
         let h = FrameHeader(opcode: try r.u8("opcode"), flags: try r.u8("flags"), status: try r.u16("status"), id: try r.u32("id"))
         guard let op = Opcode(rawValue: h.opcode) else {
@@ -93,10 +105,12 @@ public enum Codec {
             guard r.remaining == Int(count) * Frame.batchOpSize else {
                 throw IOGateError(.malformed, "batch of \(count) operations needs \(Int(count) * Frame.batchOpSize) bytes; frame has \(r.remaining)")
             }
-            var ops: [BatchOp] = []
-            ops.reserveCapacity(Int(count))
-            for i in 0..<Int(count) { ops.append(try decodeBatchOp(&r, index: i)) }
-            req = .batch(ops)
+            batchOps.removeAll(keepingCapacity: true)
+            batchOps.reserveCapacity(Int(count))
+            let start = r.position
+            for i in 0..<Int(count) { batchOps.append(try decodeBatchOp(r.bytes, at: start + i * Frame.batchOpSize, index: i)) }
+            try r.skip(Int(count) * Frame.batchOpSize, "batch operations")
+            req = .batch([])
         }
         guard r.remaining == 0 else {
             throw IOGateError(.malformed, "\(r.remaining) unexpected bytes after a \(op) request")
@@ -113,16 +127,35 @@ public enum Codec {
     /// Decodes one 32-byte batch operation; errors name its index.
     @inline(__always)
     public static func decodeBatchOp(_ r: inout ByteReader, index i: Int) throws(IOGateError) -> BatchOp {
-        let kindByte = try r.u8("batch kind")
+        try r.need(Frame.batchOpSize, "batch operation #\(i)")
+        defer { r.position += Frame.batchOpSize }
+        return try decodeBatchOp(r.bytes, at: r.position, index: i)
+    }
+
+    /// Decodes the 32-byte batch operation at `offset`, which the caller has checked is in bounds.
+    /// Reads straight from the frame: no reader state, one bounds check per field.
+    @inline(__always)
+    static func decodeBatchOp(_ p: UnsafeRawBufferPointer, at offset: Int, index i: Int) throws(IOGateError) -> BatchOp {
+        let kindByte = p[offset]
         guard let kind = BatchKind(rawValue: kindByte) else {
             throw IOGateError(.malformed, "batch operation #\(i): unknown kind \(kindByte); allowed: 1 read, 2 write, 3 modify")
         }
         let width: AccessWidth
-        do { width = try AccessWidth.decode(try r.u8("batch width")) } catch {
-            throw IOGateError(error.code, "batch operation #\(i): \(error.message)")
+        switch p[offset + 1] {  // the common widths without a call; the rest get decode's error
+        case 4: width = .word
+        case 1: width = .byte
+        case 2: width = .half
+        case 8: width = .double
+        default:
+            do { width = try AccessWidth.decode(p[offset + 1]) } catch {
+                throw IOGateError(error.code, "batch operation #\(i): \(error.message)")
+            }
         }
-        try r.skip(6, "padding")
-        let op = BatchOp(kind: kind, width: width, address: try r.u64("address"), mask: try r.u64("mask"), value: try r.u64("value"))
+        let op = BatchOp(
+            kind: kind, width: width,
+            address: UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self)),
+            mask: UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 16, as: UInt64.self)),
+            value: UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 24, as: UInt64.self)))
         if op.value > width.maxValue || op.mask > width.maxValue {
             throw IOGateError(.badWidth, "batch operation #\(i): mask \(hex(op.mask)) or value \(hex(op.value)) does not fit in \(width.bits) bits")
         }
@@ -166,7 +199,9 @@ public enum Codec {
         case .batch(let ops):
             w.u32(UInt32(ops.count))
             w.u32(0)
-            for op in ops { encode(op, into: &w) }
+            w.append(count: ops.count * Frame.batchOpSize) { p in
+                for (i, op) in ops.enumerated() { store(op, into: p, at: i * Frame.batchOpSize) }
+            }
         }
         w.endFrame()
     }
@@ -174,12 +209,17 @@ public enum Codec {
     /// Appends one 32-byte batch operation.
     @inline(__always)
     public static func encode(_ op: BatchOp, into w: inout ByteWriter) {
-        w.u8(op.kind.rawValue)
-        w.u8(op.width.rawValue)
-        w.zeros(6)
-        w.u64(op.address)
-        w.u64(op.mask)
-        w.u64(op.value)
+        w.append(count: Frame.batchOpSize) { p in store(op, into: p, at: 0) }
+    }
+
+    /// Writes one 32-byte batch operation at `offset` of zeroed bytes (padding stays zero).
+    @inline(__always)
+    static func store(_ op: BatchOp, into p: UnsafeMutableRawBufferPointer, at offset: Int) {
+        p[offset] = op.kind.rawValue
+        p[offset + 1] = op.width.rawValue
+        p.storeBytes(of: op.address.littleEndian, toByteOffset: offset + 8, as: UInt64.self)
+        p.storeBytes(of: op.mask.littleEndian, toByteOffset: offset + 16, as: UInt64.self)
+        p.storeBytes(of: op.value.littleEndian, toByteOffset: offset + 24, as: UInt64.self)
     }
 
     // MARK: Responses

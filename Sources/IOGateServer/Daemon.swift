@@ -24,6 +24,8 @@ public final class Daemon: @unchecked Sendable {
     let generation = Atomic<Int>(0)
     let policyLock = Lock()
     var listener: UnixListener?
+    /// The pigpio TCP frontend, when `pigpio_listen` is set.
+    var pigpio: PigpioFrontend?
     let tracer: Tracer?
     let clientsLock = Lock()
     var clientFDs: Set<Int32> = []
@@ -85,17 +87,25 @@ public final class Daemon: @unchecked Sendable {
                 guard let id = Accounts.gid(of: g) ?? UInt32(g) else { throw IOGateError(.config, "\(config.file): socket_group '\(g)' does not exist") }
                 gid = id
             }
+            try UnixListener.prepareDirectory(for: config.socket, owner: try config.user.map { u throws(IOGateError) in try Privileges.resolve(u) })
             listener = try UnixListener.bind(path: config.socket, mode: config.socketMode, group: gid)
         }
+        pigpio = try PigpioFrontend.bind(daemon: self)  // TCP bind needs the socket call seccomp refuses later
         if let user = config.user {
             let account = try Privileges.resolve(user)
             try Privileges.drop(to: account)
         } else {
             try Privileges.noNewPrivileges()
         }
+        if config.seccomp {
+            try Privileges.installSeccomp()
+        } else {
+            logger.warning("seccomp = false: the daemon runs without a system call filter")
+        }
         let chunks = mapping?.regions.reduce(0) { $0 + $1.chunks.count } ?? 0
         let backend = mock != nil ? "mock board \(board?.id ?? "")" : "device \(mapping?.path ?? "") (\(chunks) chunks)"
         logger.notice("ready on \(config.socket): \(windows.count) windows mapped from \(backend), running as uid \(getuid())")
+        pigpio?.startAccepting()
     }
 
     func windowName(_ range: PhysicalRange) -> String? {
@@ -161,16 +171,19 @@ public final class Daemon: @unchecked Sendable {
         }
     }
 
-    /// Accepts clients until `stop()`; each client gets its own thread.
+    /// Accepts clients until `stop()`; each client gets its own thread. Returns once the clients
+    /// connected at the stop have finished their requests in flight (or after the grace time).
     public func serve() {
         guard let listener else { return }
-        while let fd = listener.accept() {
+        while !stopping.load(ordering: .relaxed), let fd = listener.accept() {
             if stopping.load(ordering: .relaxed) {
                 close(fd)
                 break
             }
             admit(fd)
         }
+        let deadline = monotonicNanoseconds() + UInt64(stopGrace * 1e9)
+        while clientsLock.locked({ !clientFDs.isEmpty }) && monotonicNanoseconds() < deadline { usleep(5000) }
     }
 
     func admit(_ fd: Int32) {
@@ -205,14 +218,16 @@ public final class Daemon: @unchecked Sendable {
         }
     }
 
-    /// Stops accepting, removes the socket, lets in-flight requests finish, and returns once
-    /// the clients are gone (or after `grace` seconds).
-    public func stop(grace: Double = 2) {
+    /// How long `serve()` waits, after a stop, for requests in flight.
+    public var stopGrace: Double = 2
+
+    /// Stops accepting and removes the socket; connected clients may finish the request they
+    /// are in (their reads are shut down, so they leave after answering it). `serve()` then returns.
+    public func stop() {
         if stopping.exchange(true, ordering: .relaxed) { return }
-        listener?.shutdownAndUnlink()
+        if let why = listener?.shutdownAndUnlink() { logger.warning("\(why)") }
+        pigpio?.stop()
         clientsLock.locked { for fd in clientFDs { Glibc.shutdown(fd, Int32(SHUT_RD)) } }
-        let deadline = monotonicNanoseconds() + UInt64(grace * 1e9)
-        while clientsLock.locked({ !clientFDs.isEmpty }) && monotonicNanoseconds() < deadline { usleep(5000) }
     }
 
     /// Number of clients connected now.

@@ -5,10 +5,11 @@ import Logging
 /// The `iogated` command line: `iogated [--config FILE] [--boards DIR] [--check]`.
 public enum DaemonMain {
     static let usage = """
-        usage: iogated [--config FILE] [--boards DIR] [--check]
+        usage: iogated [--config FILE] [--boards DIR] [--check | --seccomp-selftest]
           --config FILE  configuration (default /etc/iogate/iogate.toml)
           --boards DIR   board files (default: $IOGATE_BOARDS, /etc/iogate/boards, /usr/share/iogate/boards, ./boards)
           --check        check the configuration and board, map nothing, and exit
+          --seccomp-selftest  install the daemon's seccomp filter in this process and show that forbidden calls fail
         """
 
     /// Runs the daemon; returns the process exit status.
@@ -22,6 +23,11 @@ public enum DaemonMain {
             case "--config" where i + 1 < args.count: configPath = args[i + 1]; i += 1
             case "--boards" where i + 1 < args.count: boardsDir = args[i + 1]; i += 1
             case "--check": checkOnly = true
+            case "--seccomp-selftest":
+                let (lines, ok) = Privileges.seccompSelfTest()
+                for l in lines { print(l) }
+                print(ok ? "seccomp self-test: every forbidden call was refused" : "seccomp self-test: FAILED")
+                return ok ? 0 : 1
             case "-h", "--help": print(usage); return 0
             case "--version": print("iogated 0.1.0 (protocol 1)"); return 0
             default:
@@ -68,8 +74,8 @@ public enum DaemonMain {
                 if sig == SIGHUP {
                     daemon.reload()
                 } else {
-                    daemon.stop()
-                    exit(0)
+                    daemon.stop()  // serve() returns on the main thread once requests in flight finish
+                    return
                 }
             }
         }

@@ -35,4 +35,49 @@ public enum Privileges {
     public static func noNewPrivileges() throws(IOGateError) {
         try syscall("prctl(PR_SET_NO_NEW_PRIVS)") { iogate_set_no_new_privs() }
     }
+
+    /// Confines the process to the system calls serving needs (see CIOGateSys/seccomp.c);
+    /// anything else then fails with EPERM.
+    public static func installSeccomp() throws(IOGateError) {
+        let rc = iogate_install_seccomp()
+        guard rc == 0 else { throw IOGateError(.system, "cannot install the seccomp filter: \(errnoText(-rc))") }
+    }
+
+    /// Installs the filter in this process and tries calls it must refuse; returns the findings,
+    /// one line each, and whether every forbidden call was refused. Used by `iogated --seccomp-selftest`.
+    public static func seccompSelfTest() -> (lines: [String], ok: Bool) {
+        var lines: [String] = []
+        var ok = true
+        do {
+            try noNewPrivileges()
+            try installSeccomp()
+        } catch {
+            return (["cannot install the filter: \(error.message)"], false)
+        }
+        func expectRefused(_ what: String, _ call: () -> Int) {
+            let r = call()
+            let e = errno
+            let refused = r == -1 && e == EPERM
+            ok = ok && refused
+            lines.append("\(refused ? "refused" : "ALLOWED"): \(what)\(refused ? "" : " (returned \(r), errno \(e))")")
+        }
+        expectRefused("execve(/bin/true)") {
+            var argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
+            return Int(execve("/bin/true", &argv, nil))
+        }
+        expectRefused("socket(AF_INET)") { Int(socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)) }
+        expectRefused("open(/etc/hostname, O_RDWR)") { Int(open("/etc/hostname", O_RDWR)) }
+        expectRefused("open(/tmp/iogate-seccomp-probe, O_WRONLY|O_CREAT)") { Int(open("/tmp/iogate-seccomp-probe", O_WRONLY | O_CREAT, 0o600)) }
+        expectRefused("mmap of a file descriptor") {
+            let fd = open("/proc/self/status", O_RDONLY)
+            let p = mmap(nil, 4096, PROT_READ, MAP_PRIVATE, fd, 0)
+            return p == MAP_FAILED ? -1 : 0
+        }
+        expectRefused("setuid(0)") { Int(setuid(0)) }
+        let fd = open("/proc/self/status", O_RDONLY)
+        let readable = fd >= 0
+        ok = ok && readable
+        lines.append("\(readable ? "allowed" : "REFUSED"): open(/proc/self/status, O_RDONLY)")
+        return (lines, ok)
+    }
 }

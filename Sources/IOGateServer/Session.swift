@@ -10,6 +10,8 @@ final class Session {
     let executor: Executor
     var helloDone = false
     var out = ByteWriter(capacity: 4096)
+    /// The operations of the current batch request; its storage is reused from batch to batch.
+    var batchOps: [BatchOp] = []
 
     init(fd: Int32, client: ClientIdentity, daemon: Daemon) {
         self.fd = fd
@@ -75,7 +77,7 @@ final class Session {
         let header: FrameHeader
         let request: Request
         do {
-            (header, request) = try Codec.decodeRequest(payload, limits: daemon.limits)
+            (header, request) = try Codec.decodeRequest(payload, limits: daemon.limits, batchOps: &batchOps)
         } catch {
             let h = try? Codec.header(payload)
             // Before the handshake, a bad frame means a peer that does not speak this protocol.
@@ -129,12 +131,19 @@ final class Session {
             let v = try executor.wait(address, width, mask: mask, value: value, timeoutMilliseconds: timeout)
             Codec.beginResponse(opcode: opcode, id: id, into: &out)
             out.u64(v)
-        case .batch(let ops):
+        case .batch:  // decoded into `batchOps`
+            let ops = batchOps
             try executor.validate(ops)
             Codec.beginResponse(opcode: opcode, id: id, into: &out)
             out.u32(UInt32(ops.count))
             out.u32(0)
-            executor.runValidatedBatch(ops) { out.u64($0) }
+            out.append(count: ops.count * 8) { p in
+                var offset = 0
+                executor.runValidatedBatch(ops) { v in
+                    p.storeBytes(of: v.littleEndian, toByteOffset: offset, as: UInt64.self)
+                    offset += 8
+                }
+            }
         }
         out.endFrame()
     }

@@ -85,10 +85,29 @@ public struct UnixListener {
         }
     }
 
-    /// Stops accepting and removes the socket file (unless systemd owns it).
-    public func shutdownAndUnlink() {
+    /// Stops accepting and removes the socket file (unless systemd owns it). Returns why the
+    /// file could not be removed, if it could not.
+    @discardableResult
+    public func shutdownAndUnlink() -> String? {
         Glibc.shutdown(fd, Int32(SHUT_RDWR))
-        if !activated { unlink(path) }
+        if !activated && unlink(path) != 0 && errno != ENOENT {
+            return "cannot remove socket \(path): \(errnoText()); the next start replaces it"
+        }
+        return nil
+    }
+
+    /// Creates the socket's directory (mode 0755, owned by `owner`) when it does not exist, so a
+    /// daemon that drops privileges can still remove its socket at exit, as systemd's
+    /// `RuntimeDirectory=` arranges. An existing directory is left as it is.
+    public static func prepareDirectory(for path: String, owner: (uid: UInt32, gid: UInt32)?) throws(IOGateError) {
+        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return }
+        let dir = String(path[..<slash])
+        var st = stat()
+        if stat(dir, &st) == 0 { return }
+        guard mkdir(dir, 0o755) == 0 || errno == EEXIST else {
+            throw IOGateError(.config, "cannot create socket directory \(dir): \(errnoText())")
+        }
+        if let owner { try syscall("chown \(dir)") { chown(dir, owner.uid, owner.gid) } }
     }
 }
 

@@ -89,7 +89,6 @@ final class MockBoardEndToEndTests {
     }
 
     @Test func traceOfAScriptedSequenceIsExact() throws {
-        try? FileManager.default.removeItem(atPath: trace)  // the daemon appends; start from its first write below
         let c = try daemon.client()
         _ = try c.modify(0xFE20_0008, mask: 0b111 << 3, value: 0b001 << 3)  // GPIO21 output
         try c.write(0xFE20_001C, 1 << 21)  // GPSET0

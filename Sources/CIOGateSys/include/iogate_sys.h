@@ -7,4 +7,9 @@ int iogate_set_no_new_privs(void);
 // prctl(PR_GET_NO_NEW_PRIVS); returns 1, 0, or -1.
 int iogate_get_no_new_privs(void);
 
+// Installs the daemon's seccomp filter (see seccomp.c); returns 0 or a negative errno.
+int iogate_install_seccomp(void);
+// 1 when the kernel supports seccomp filters.
+int iogate_seccomp_status(void);
+
 #endif

@@ -112,11 +112,19 @@ enum BenchSystem {
         )
     }
 
-    /// Compiles each C baseline with the system C compiler (`$CC`, else `cc`) at `-O2` into `dir`.
+    /// Compiles each C baseline at `-O2` into `dir` with the system C compiler: `$CC`, else the
+    /// first of `cc`, `gcc`, `clang` on `PATH` (the Swift toolchain brings clang).
     static func compileBaselines(from sources: String, into dir: String) throws {
-        let cc = ProcessInfo.processInfo.environment["CC"] ?? "cc"
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
+        let names = [ProcessInfo.processInfo.environment["CC"], "cc", "gcc", "clang"].compactMap { $0 }
+        let found = names.lazy.compactMap { n in
+            n.hasPrefix("/") ? n : path.map { "\($0)/\(n)" }.first { access($0, X_OK) == 0 }
+        }.first
+        guard let cc = found else {
+            throw IOGateError(.notFound, "no C compiler found (tried $CC, cc, gcc, clang on PATH) for the baselines in \(sources)")
+        }
         for name in ["echo_server", "echo_client", "batch_server", "devmem_once", "volatile_loop"] {
-            _ = try output(["/usr/bin/env", cc, "-O2", "-o", "\(dir)/\(name)", "\(sources)/\(name).c"])
+            _ = try output([cc, "-O2", "-o", "\(dir)/\(name)", "\(sources)/\(name).c"])
         }
     }
 

@@ -1,0 +1,195 @@
+import Glibc
+import IOGateCore
+
+/// One pigpio TCP connection: reads 16-byte commands, runs each through its `Executor`, and
+/// answers with the 16-byte reply. After NOIB the connection is also a notification stream, and
+/// replies share the socket with the notifier's reports (under the handle's send lock).
+final class PigpioConnection {
+    let fd: Int32
+    unowned let frontend: PigpioFrontend
+    let executor: Executor
+    var pins: PigpioPinMap { frontend.pins }
+    /// The in-band notification handle this connection carries, after NOIB.
+    var notifyHandle: PigpioNotifier.Handle?
+
+    init(fd: Int32, frontend: PigpioFrontend, peer: String) {
+        self.fd = fd
+        self.frontend = frontend
+        executor = Executor(daemon: frontend.daemon, client: frontend.identity, command: "pigpio:\(peer)")
+    }
+
+    /// Serves commands until the peer leaves or the daemon stops.
+    func run() {
+        defer { if let h = notifyHandle { frontend.notifier.close(h.slot) } }
+        var buf = [UInt8](repeating: 0, count: PigpioFrame.size)
+        while true {
+            let ok = buf.withUnsafeMutableBytes { readExactly(fd, $0, count: PigpioFrame.size) }
+            guard ok, let request = PigpioFrame(bytes: buf) else { return }
+            // Extensions carry data for commands not served here; read and drop them so the
+            // stream stays in step. pigpio closes the connection on an oversized one.
+            if request.p3 > 0 {
+                guard request.p3 <= PigpioFrame.maxExtension else { return }
+                var ext = [UInt8](repeating: 0, count: Int(request.p3))
+                guard ext.withUnsafeMutableBytes({ readExactly(fd, $0, count: Int(request.p3)) }) else { return }
+            }
+            executor.refreshIfPolicyChanged()
+            let reply = handle(request)
+            let bytes = reply.bytes
+            let sent: Bool
+            if let h = notifyHandle {
+                sent = h.send(bytes)
+            } else {
+                sent = bytes.withUnsafeBytes { writeAll(fd, $0) }
+            }
+            if !sent { return }
+        }
+    }
+
+    /// Runs one command and builds its reply.
+    func handle(_ r: PigpioFrame) -> PigpioFrame {
+        guard let command = r.knownCommand else { return r.reply(PigpioStatus.unknownCommand) }
+        switch command {
+        case .modes: return r.reply(setMode(Int(clamping: r.p1), r.p2))
+        case .modeg: return r.reply(getMode(Int(clamping: r.p1)))
+        case .pud: return r.reply(setPull(Int(clamping: r.p1), r.p2))
+        case .read: return r.reply(readPin(Int(clamping: r.p1)))
+        case .write: return r.reply(writePin(Int(clamping: r.p1), r.p2))
+        case .br1, .br2:
+            guard let word = readBank(command == .br1 ? 0 : 1) else { return r.reply(PigpioStatus.notPermitted) }
+            return r.reply(unsigned: word)
+        case .bc1, .bc2: return r.reply(writeBank(command == .bc1 ? 0 : 1, .outputClear, r.p1))
+        case .bs1, .bs2: return r.reply(writeBank(command == .bs1 ? 0 : 1, .outputSet, r.p1))
+        case .tick: return r.reply(unsigned: UInt32(truncatingIfNeeded: monotonicNanoseconds() / 1000))
+        case .hwver: return r.reply(unsigned: frontend.revision)
+        case .pigpv: return r.reply(unsigned: PigpioRevision.version)
+        case .fg, .fn:
+            // Only "no filter" is served; pigpio filters in its sampling thread, which IOGate lacks.
+            guard pins.locate(Int(clamping: r.p1)) != nil else { return r.reply(PigpioStatus.badGPIO) }
+            return r.reply(r.p2 == 0 ? 0 : PigpioStatus.badFilter)
+        case .noib:
+            guard notifyHandle == nil else { return r.reply(PigpioStatus.noHandle) }
+            guard let h = frontend.notifier.open(fd: fd) else { return r.reply(PigpioStatus.noHandle) }
+            notifyHandle = h
+            return r.reply(Int32(h.slot))
+        case .nb: return r.reply(frontend.notifier.begin(Int(clamping: r.p1), bits: r.p2, executor: executor))
+        case .np: return r.reply(frontend.notifier.begin(Int(clamping: r.p1), bits: 0, executor: executor))
+        case .nc:
+            let status = frontend.notifier.close(Int(clamping: r.p1))
+            if notifyHandle?.slot == Int(clamping: r.p1) { notifyHandle = nil }
+            return r.reply(status)
+        case .no:
+            // Pipe notifications need /dev/pigpioN FIFOs, which IOGate does not create.
+            return r.reply(PigpioStatus.noHandle)
+        }
+    }
+
+    /// Runs an executor operation; a refusal (or any failure of the access) becomes PI_NOT_PERMITTED.
+    func permitted(_ body: () throws(IOGateError) -> Void) -> Int32 {
+        do {
+            try body()
+            return 0
+        } catch {
+            return PigpioStatus.notPermitted
+        }
+    }
+
+    /// True when every register that controls `pin` (function select, set, clear) is writable.
+    func writable(_ pin: Int) -> Bool {
+        guard let regs = pins.controlRegisters(pin) else { return false }
+        return regs.allSatisfy { executor.allows($0, write: true) }
+    }
+
+    func setMode(_ pin: Int, _ mode: UInt32) -> Int32 {
+        guard let f = pins.functionField(pin), let (block, _) = pins.locate(pin) else { return PigpioStatus.badGPIO }
+        guard let function = PigpioMode.function(mode), let code = try? block.layout.encode(function) else { return PigpioStatus.badMode }
+        guard writable(pin) else { return PigpioStatus.notPermitted }
+        return permitted { () throws(IOGateError) in
+            _ = try executor.modify(f.address, .word, mask: f.field.mask, value: f.field.insert(code, into: 0))
+        }
+    }
+
+    func getMode(_ pin: Int) -> Int32 {
+        guard let f = pins.functionField(pin), let (block, _) = pins.locate(pin) else { return PigpioStatus.badGPIO }
+        do {
+            let v = try executor.read(f.address, .word)
+            return Int32(PigpioMode.mode(block.layout.decode(fieldValue: f.field.extract(from: v))))
+        } catch {
+            return PigpioStatus.notPermitted
+        }
+    }
+
+    func setPull(_ pin: Int, _ pud: UInt32) -> Int32 {
+        guard let (block, _) = pins.locate(pin) else { return PigpioStatus.badGPIO }
+        guard let pull = PigpioMode.pull(pud), let code = try? block.layout.encodePull(pull) else { return PigpioStatus.badPUD }
+        guard writable(pin) else { return PigpioStatus.notPermitted }
+        if let f = pins.pullField(pin) {
+            return permitted { () throws(IOGateError) in
+                _ = try executor.modify(f.address, .word, mask: f.field.mask, value: f.field.insert(code, into: 0))
+            }
+        }
+        // BCM2835: write the code to GPPUD, wait, clock it into the pin with GPPUDCLKn, wait, then
+        // clear both (the sequence of pinctrl-bcm2835.c, bcm2835_pull_config_set; 150 cycles each).
+        guard let (block, local) = pins.locate(pin),
+            let clock = block.layout.registers.first(where: { $0.kind == .pullClock && $0.pins.contains(local) }),
+            let control = block.layout.registers.first(where: { $0.kind == .pullControl })
+        else { return PigpioStatus.badPUD }
+        let base = block.window.range.base
+        let bit = UInt64(1) << UInt64(local - clock.firstPin)
+        return permitted { () throws(IOGateError) in
+            try executor.write(base + control.offset, .word, [code])
+            usleep(2)
+            try executor.write(base + clock.offset, .word, [bit])
+            usleep(2)
+            try executor.write(base + control.offset, .word, [0])
+            try executor.write(base + clock.offset, .word, [0])
+        }
+    }
+
+    func readPin(_ pin: Int) -> Int32 {
+        guard let b = pins.bit(.level, pin) else { return PigpioStatus.badGPIO }
+        do { return try executor.read(b.address, .word) & b.mask != 0 ? 1 : 0 } catch { return PigpioStatus.notPermitted }
+    }
+
+    /// pigpio's gpioWrite: drive the level first (no glitch), then make the pin an output.
+    func writePin(_ pin: Int, _ level: UInt32) -> Int32 {
+        guard let f = pins.functionField(pin), let (block, _) = pins.locate(pin),
+            let b = pins.bit(level == 0 ? .outputClear : .outputSet, pin)
+        else { return PigpioStatus.badGPIO }
+        guard level <= 1 else { return PigpioStatus.badLevel }
+        guard writable(pin), let output = try? block.layout.encode(.output) else { return PigpioStatus.notPermitted }
+        return permitted { () throws(IOGateError) in
+            try executor.write(b.address, .word, [b.mask])
+            if f.field.extract(from: try executor.read(f.address, .word)) != output {
+                _ = try executor.modify(f.address, .word, mask: f.field.mask, value: f.field.insert(output, into: 0))
+            }
+        }
+    }
+
+    /// BR1/BR2: the bank's levels; nil when a level register is refused.
+    func readBank(_ bank: Int) -> UInt32? {
+        let levels = pins.bankLevels(bank: bank)
+        var registers: [UInt64: UInt64] = [:]
+        do {
+            for a in Set(levels.map(\.address)).sorted() { registers[a] = try executor.read(a, .word) }
+        } catch {
+            return nil
+        }
+        return PigpioPinMap.bankWord(levels, registers: registers)
+    }
+
+    /// BC1/BC2/BS1/BS2: refused whole (nothing written) when any bit names a pin the board lacks
+    /// or the client may not write; pigpio itself writes the permitted bits and answers
+    /// PI_SOME_PERMITTED, but a partial write is what the allowlist exists to prevent.
+    func writeBank(_ bank: Int, _ kind: GPIORegisterKind, _ bits: UInt32) -> Int32 {
+        guard case .success(let writes) = pins.bankWrites(kind, bank: bank, bits: bits) else { return PigpioStatus.notPermitted }
+        var rest = bits
+        while rest != 0 {
+            let i = rest.trailingZeroBitCount
+            rest &= rest - 1
+            guard writable(bank * 32 + i) else { return PigpioStatus.notPermitted }
+        }
+        return permitted { () throws(IOGateError) in
+            for w in writes { try executor.write(w.address, .word, [w.mask]) }
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import Glibc
+import IOGateCore
+import Synchronization
+
+/// The optional pigpio frontend: a TCP listener (`pigpio_listen`) speaking pigpio's socket
+/// protocol, one thread per connection, every command run through an `Executor` for the
+/// `pigpio_as` identity so the same allowlist decides as for native clients.
+final class PigpioFrontend: @unchecked Sendable {
+    unowned let daemon: Daemon
+    let fd: Int32
+    /// The address bound (with the kernel's port when 0 was asked for).
+    let endpoint: String
+    /// Who pigpio clients act as.
+    let identity: ClientIdentity
+    let pins: PigpioPinMap
+    let revision: UInt32
+    let notifier: PigpioNotifier
+    let stopping = Atomic<Bool>(false)
+
+    /// Resolves `pigpio_as`, checks the board has a pin model, and binds the TCP socket.
+    /// Call before privileges are dropped (and before the seccomp filter, which refuses `socket`).
+    static func bind(daemon: Daemon) throws(IOGateError) -> PigpioFrontend? {
+        let config = daemon.config
+        guard let listen = config.pigpioListen else { return nil }
+        guard let subject = config.pigpioAs else {
+            throw IOGateError(.config, "\(config.file): pigpio_listen is set but pigpio_as is not")
+        }
+        guard let board = daemon.board, let pins = PigpioPinMap(board: board) else {
+            let which =
+                daemon.board.map { "board '\($0.id)' has no GPIO window with a supported register model (bcm2835, bcm2711, omap)" }
+                ?? "no board is set"
+            throw IOGateError(.config, "\(config.file): pigpio_listen needs a board whose GPIO pins IOGate can model, but \(which)")
+        }
+        let account: (uid: UInt32, gid: UInt32)
+        do { account = try Privileges.resolve(subject) } catch {
+            throw IOGateError(.config, "\(config.file): pigpio_as: \(error.message)")
+        }
+        let identity = ClientIdentity(uid: account.uid, gid: account.gid, pid: 0, groups: groupList(account.uid, account.gid))
+        let fd = try syscall("socket(AF_INET) for pigpio_listen") {
+            socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = listen.port.bigEndian
+        addr.sin_addr = in_addr(s_addr: listen.hostOrderAddress.bigEndian)
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, Glibc.listen(fd, 64) == 0 else {
+            let e = errno
+            close(fd)
+            throw IOGateError(.system, "cannot listen on pigpio_listen \(listen): \(errnoText(e))")
+        }
+        var actual = sockaddr_in()
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &actual) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        let endpoint = "\(listen.octets.map(String.init).joined(separator: ".")):\(UInt16(bigEndian: actual.sin_port))"
+        let revision = PigpioRevision.code(boardID: board.id)
+        if !listen.isLoopback {
+            daemon.logger.warning(
+                "pigpio frontend listens on \(endpoint), reachable from other machines: pigpio's protocol has no authentication, so anyone who can connect acts as \(subject) (pigpio_allow_remote = true)"
+            )
+        }
+        let frontend = PigpioFrontend(daemon: daemon, fd: fd, endpoint: endpoint, identity: identity, pins: pins, revision: revision)
+        daemon.logger.notice(
+            "pigpio frontend on \(endpoint): clients act as \(subject) (uid \(identity.uid)), \(pins.pinCount) pins of board \(board.id)")
+        return frontend
+    }
+
+    init(daemon: Daemon, fd: Int32, endpoint: String, identity: ClientIdentity, pins: PigpioPinMap, revision: UInt32) {
+        self.daemon = daemon
+        self.fd = fd
+        self.endpoint = endpoint
+        self.identity = identity
+        self.pins = pins
+        self.revision = revision
+        notifier = PigpioNotifier(daemon: daemon, identity: identity, pins: pins)
+    }
+
+    /// Starts the accept thread.
+    func startAccepting() {
+        spawnThread(stackSize: 256 << 10) { [self] in
+            while !stopping.load(ordering: .relaxed) {
+                let c = accept(fd, nil, nil)
+                if c < 0 {
+                    switch errno {
+                    case EINTR, ECONNABORTED, EPROTO: continue
+                    case EMFILE, ENFILE, ENOBUFS, ENOMEM: usleep(10_000); continue
+                    default: return
+                    }
+                }
+                if stopping.load(ordering: .relaxed) {
+                    close(c)
+                    return
+                }
+                admit(c)
+            }
+        }
+    }
+
+    /// Counts the connection among the daemon's clients (so `max_clients` and `stop()` apply) and
+    /// serves it on its own thread. No idle timeout: a notification stream is silent by design.
+    func admit(_ c: Int32) {
+        _ = fcntl(c, F_SETFD, FD_CLOEXEC)
+        let full: Bool = daemon.clientsLock.locked {
+            if daemon.clientFDs.count >= daemon.limits.maxClients { return true }
+            daemon.clientFDs.insert(c)
+            return false
+        }
+        if full {
+            daemon.logger.warning("pigpio: too many clients (\(daemon.limits.maxClients)); connection refused")
+            close(c)
+            return
+        }
+        var one: Int32 = 1
+        setsockopt(c, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        let peer = peerName(c)
+        let started = spawnThread { [self] in
+            defer {
+                daemon.clientsLock.locked { _ = daemon.clientFDs.remove(c) }
+                close(c)
+            }
+            PigpioConnection(fd: c, frontend: self, peer: peer).run()
+        }
+        if !started {
+            daemon.clientsLock.locked { _ = daemon.clientFDs.remove(c) }
+            close(c)
+        }
+    }
+
+    /// Stops accepting; the daemon's `stop()` shuts the connections down with its other clients.
+    func stop() {
+        if stopping.exchange(true, ordering: .relaxed) { return }
+        Glibc.shutdown(fd, Int32(SHUT_RDWR))
+        notifier.stop()
+    }
+
+    /// `address:port` of a TCP peer, for the audit log.
+    func peerName(_ c: Int32) -> String {
+        var a = sockaddr_in()
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let r = withUnsafeMutablePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(c, $0, &len) } }
+        guard r == 0 else { return "?" }
+        let h = UInt32(bigEndian: a.sin_addr.s_addr)
+        return "\(h >> 24).\(h >> 16 & 0xff).\(h >> 8 & 0xff).\(h & 0xff):\(UInt16(bigEndian: a.sin_port))"
+    }
+
+    /// The groups of an account (`getgrouplist`), so group grants apply to `pigpio_as` as they do
+    /// to a native client of that account.
+    static func groupList(_ uid: UInt32, _ gid: UInt32) -> [UInt32] {
+        guard let pw = getpwuid(uid) else { return [gid] }
+        var count: Int32 = 64
+        var groups = [gid_t](repeating: 0, count: Int(count))
+        if getgrouplist(pw.pointee.pw_name, gid, &groups, &count) < 0 {
+            groups = [gid_t](repeating: 0, count: Int(count))
+            guard getgrouplist(pw.pointee.pw_name, gid, &groups, &count) >= 0 else { return [gid] }
+        }
+        return Array(groups.prefix(Int(count)))
+    }
+}
