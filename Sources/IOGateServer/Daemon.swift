@@ -105,6 +105,7 @@ public final class Daemon: @unchecked Sendable {
         let chunks = mapping?.regions.reduce(0) { $0 + $1.chunks.count } ?? 0
         let backend = mock != nil ? "mock board \(board?.id ?? "")" : "device \(mapping?.path ?? "") (\(chunks) chunks)"
         logger.notice("ready on \(config.socket): \(windows.count) windows mapped from \(backend), running as uid \(getuid())")
+        releaseStartupCode()
         pigpio?.startAccepting()
     }
 
