@@ -15,6 +15,9 @@ final class PigpioNotifier: @unchecked Sendable {
         // Guarded by the notifier's lock.
         var monitor: UInt32 = 0
         var executor: Executor?
+        /// The level when NB last changed `monitor`, for the poller to compare against (pigpio
+        /// reports changes from the level at NB, not from the poller's first look).
+        var primeLevel: UInt32?
         // Used only by the poller thread.
         var lastLevel: UInt32 = 0
         var primed = false
@@ -69,12 +72,17 @@ final class PigpioNotifier: @unchecked Sendable {
             rest &= rest - 1
             guard let b = pins.bit(.level, i), executor.allows(b.address, write: false) else { return PigpioStatus.notPermitted }
         }
+        let levels = pins.bankLevels(bank: 0)
+        var registers: [UInt64: UInt64] = [:]
+        for a in Set(levels.map(\.address)) { registers[a] = try? executor.readUnobserved(a) }
+        let now = PigpioPinMap.bankWord(levels, registers: registers)
         let startPoller: Bool = lock.locked {
             guard slot >= 0, slot < handles.count, let h = handles[slot] else { return false }
             if h.executor == nil {
                 h.executor = Executor(daemon: daemon, client: identity, command: "pigpio-notify")
             }
             h.monitor = bits
+            h.primeLevel = now
             if pollerRunning || bits == 0 { return false }
             pollerRunning = true
             return true
@@ -103,10 +111,11 @@ final class PigpioNotifier: @unchecked Sendable {
         let levels = pins.bankLevels(bank: 0)
         let addresses = Set(levels.map(\.address)).sorted()
         while !stopping.load(ordering: .relaxed) {
-            let active: [(Handle, UInt32, Executor)] = lock.locked {
+            let active: [(Handle, UInt32, Executor, UInt32?)] = lock.locked {
                 handles.compactMap { h in
                     guard let h, h.monitor != 0, let e = h.executor else { return nil }
-                    return (h, h.monitor, e)
+                    defer { h.primeLevel = nil }
+                    return (h, h.monitor, e, h.primeLevel)
                 }
             }
             if active.isEmpty {
@@ -117,7 +126,11 @@ final class PigpioNotifier: @unchecked Sendable {
                 if idle { return }
                 continue
             }
-            for (h, monitor, executor) in active {
+            for (h, monitor, executor, prime) in active {
+                if let prime {
+                    h.lastLevel = prime
+                    h.primed = true
+                }
                 executor.refreshIfPolicyChanged()
                 var registers: [UInt64: UInt64] = [:]
                 do {
