@@ -27,7 +27,7 @@ import Testing
         try FileManager.default.copyItem(atPath: include + "/iogate_volatile.h", toPath: dir.file("iogate_volatile.h"))
         let r = try run(swiftc, ["-O", "-emit-ir", "-parse-as-library", "-I", dir.path, "-module-name", "Probe", source])
         #expect(r.status == 0, "\(r.stderr)")
-        let body = r.stdout.components(separatedBy: "define ").first { $0.contains("4poll") } ?? ""
+        let body = r.stdout.components(separatedBy: "define ").first { $0.prefix { $0 != "\n" }.contains("4poll") } ?? ""
         #expect(body.components(separatedBy: "load volatile i32").count - 1 == 2, "IR: \(body)")
         #expect(body.components(separatedBy: "store volatile i32").count - 1 == 2, "IR: \(body)")
     }
