@@ -91,7 +91,12 @@ enum BenchSystem {
     /// The directory holding the C baselines: `explicit`, `$IOGATE_BENCH_C`, else `Benchmarks/c`
     /// found by walking up from the executable and from the current directory.
     static func locateCSources(_ explicit: String?) throws -> String {
-        if let d = explicit ?? ProcessInfo.processInfo.environment["IOGATE_BENCH_C"] { return d }
+        if let d = explicit ?? ProcessInfo.processInfo.environment["IOGATE_BENCH_C"] {
+            guard FileManager.default.fileExists(atPath: d + "/echo_server.c") else {
+                throw IOGateError(.notFound, "\(d) does not hold the C baselines (echo_server.c and the others from Benchmarks/c)")
+            }
+            return d
+        }
         let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var tried: [String] = []
         for start in [URL(fileURLWithPath: me).deletingLastPathComponent(), URL(fileURLWithPath: FileManager.default.currentDirectoryPath)]

@@ -8,8 +8,8 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure iogated against C baselines (socket echo, batch server, volatile loop, one process per access) in the same run.",
         discussion: """
-            Starts its own iogated on a sparse file with 1 GiB of windows granted, compiles the C baselines
-            from Benchmarks/c with the system C compiler (cc -O2), and prints medians with ratios and the
+            Starts its own iogated on a sparse file with 1 GiB of windows granted, compiles the C baselines \
+            from Benchmarks/c with the system C compiler (cc -O2), and prints medians with ratios and the \
             targets of docs/PERFORMANCE.md. PASS/MISS is informational. Progress goes to stderr.
             """)
 
