@@ -181,8 +181,18 @@ public final class IOGateClient {
             }
             return true
         }
-        guard sent else { throw IOGateError(.unreachable, "lost the connection to iogated while sending: \(String(cString: strerror(errno)))") }
-        let length = try receiveFrame()
+        let sendErrno = errno
+        let length: Int
+        if sent {
+            length = try receiveFrame()
+        } else {
+            // The daemon may have answered and closed first (too many clients, a refused hello):
+            // its error frame is still in our receive buffer and says why, so prefer it.
+            guard let l = try? receiveFrame() else {
+                throw IOGateError(.unreachable, "lost the connection to iogated while sending: \(String(cString: strerror(sendErrno)))")
+            }
+            length = l
+        }
         let payload = Frame.prefixSize..<(Frame.prefixSize + length)
         let header = try typedThrows { try inBuf.withUnsafeBytes { try Codec.header(UnsafeRawBufferPointer(rebasing: $0[payload])) } }
         let body = (payload.lowerBound + Frame.headerSize)..<payload.upperBound
