@@ -12,7 +12,9 @@ public func fuzzBoard(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     }
     guard !board.windows.isEmpty, !board.compatible.isEmpty else { fatalError("accepted a board without windows or compatible strings") }
     let catalog = BoardCatalog(boards: [board])
-    guard (try? catalog.detect(compatible: board.compatible))?.id == board.id else { fatalError("board not detected by its own compatible list") }
+    guard (try? catalog.detect(compatible: board.compatible))?.id == board.id else {
+        fatalError("board not detected by its own compatible list")
+    }
     _ = try? catalog.detect(compatible: ["no,such-board"] + board.compatible.reversed())
     _ = try? catalog.detect(compatible: BoardCatalog.compatibleStrings(Array(text.utf8.prefix(256))))
     _ = try? catalog.board(id: board.id)

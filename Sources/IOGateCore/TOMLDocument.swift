@@ -13,6 +13,18 @@ public struct TOMLDocument {
     public init(text: String, file: String, code: IOGateError.Code) throws(IOGateError) {
         self.file = file
         self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if let n = lines.firstIndex(where: { $0.unicodeScalars.contains("\0") }) {
+            throw IOGateError(code, "\(file):\(n + 1): TOML syntax error: the text contains a NUL byte")
+        }
+        if let bad = Self.abortingTableHeader(lines) {
+            throw IOGateError(
+                code,
+                "\(file):\(bad.line):\(bad.column): TOML syntax error: expected a table name (a bare key of letters, digits, '_' "
+                    + "and '-', or a quoted key) after '[', saw \(bad.found.debugDescription)")
+        }
+        if let bad = Self.abortingArrayBrace(text) {
+            throw IOGateError(code, "\(file):\(bad.line):\(bad.column): TOML syntax error: expected a value or ']' in an array, saw '}'")
+        }
         do {
             self.root = try TOMLTable(string: text)
         } catch let e as TOMLParseError {
@@ -20,6 +32,94 @@ public struct TOMLDocument {
         } catch {
             throw IOGateError(code, "\(file): TOML syntax error: \(error)")
         }
+    }
+
+    /// toml++ 3 (inside TOMLKit) stops on an assertion, aborting the process, instead of reporting an
+    /// error when a table header's name starts with a character no key can start with (`[.limits]`,
+    /// `[=x]`, `[é]`, a lone `[`). Finds the first such header. A line counts as a header only if the
+    /// text before it parses, so lines inside multi-line strings and arrays are left to toml++.
+    static func abortingTableHeader(_ lines: [Substring]) -> (line: Int, column: Int, found: Unicode.Scalar)? {
+        for (i, line) in lines.enumerated() {
+            let s = Array(line.unicodeScalars)
+            var p = i == 0 && s.first == "\u{FEFF}" ? 1 : 0
+            func skipBlanks() -> Bool {
+                let start = p
+                while p < s.count && (s[p] == " " || s[p] == "\t") { p += 1 }
+                return p > start
+            }
+            _ = skipBlanks()
+            guard p < s.count, s[p] == "[" else { continue }
+            p += 1
+            if skipBlanks() && p < s.count && s[p] == "[" { continue }  // "[ [": toml++ reports it
+            if p < s.count && s[p] == "[" {
+                p += 1
+                _ = skipBlanks()
+            }
+            if p == s.count && i == lines.count - 1 { continue }  // end of text: toml++ reports it
+            let c: Unicode.Scalar = p < s.count ? s[p] : "\n"
+            let startsKey = c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || "_-\"']".unicodeScalars.contains(c))
+            guard !startsKey else { continue }
+            guard (try? TOMLTable(string: lines[..<i].joined(separator: "\n"))) != nil else { continue }
+            return (i + 1, p + 1, c)
+        }
+        return nil
+    }
+
+    /// toml++ also aborts on `}` where an array element should be (`[}`, `[1, }`). Finds the first `}`
+    /// outside strings and comments whose previous significant character is `[` or `,` (never valid TOML).
+    static func abortingArrayBrace(_ text: String) -> (line: Int, column: Int)? {
+        let s = Array(text.unicodeScalars)
+        var i = 0
+        var line = 1
+        var lineStart = 0
+        var last: Unicode.Scalar = "\n"  // the last character outside strings, comments and blanks
+        func newline() {
+            line += 1
+            lineStart = i + 1
+        }
+        while i < s.count {
+            let c = s[i]
+            switch c {
+            case "\n":
+                newline()
+                i += 1
+            case " ", "\t", "\r":
+                i += 1
+            case "#":
+                while i < s.count && s[i] != "\n" { i += 1 }
+            case "\"", "'":
+                let multiline = i + 2 < s.count && s[i + 1] == c && s[i + 2] == c
+                i += multiline ? 3 : 1
+                while i < s.count {
+                    if s[i] == "\\" && c == "\"" && i + 1 < s.count {
+                        i += 1
+                        if s[i] == "\n" { newline() }
+                        i += 1
+                        continue
+                    }
+                    if s[i] == "\n" {
+                        if !multiline { break }
+                        newline()
+                    }
+                    var run = 0
+                    while i + run < s.count && s[i + run] == c { run += 1 }
+                    if run >= (multiline ? 3 : 1) {
+                        i += multiline ? run : 1
+                        break
+                    }
+                    i += max(run, 1)
+                }
+                last = c
+            case "}":
+                if last == "[" || last == "," { return (line, i - lineStart + 1) }
+                last = c
+                i += 1
+            default:
+                last = c
+                i += 1
+            }
+        }
+        return nil
     }
 
     /// The 1-based line of the `index`th `[[name]]` header (0-based index).
