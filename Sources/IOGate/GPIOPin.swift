@@ -93,7 +93,9 @@ extension IOGateClient {
         if parts.count == 2 {
             guard let pin = Int(parts[1]) else { throw IOGateError(.malformed, "pin '\(parts[1])' in '\(spec)' is not a number") }
             guard let bank = banks.first(where: { $0.0.name == parts[0] }) else {
-                throw IOGateError(.notFound, "no GPIO window '\(parts[0])' is granted to you; GPIO windows: \(banks.map(\.0.name).joined(separator: ", "))")
+                throw IOGateError(
+                    .notFound,
+                    "no GPIO window '\(parts[0])' is granted to you; GPIO windows: \(banks.map(\.0.name).joined(separator: ", "))")
             }
             return try GPIOPin(window: bank.0, layout: bank.1, pin: pin)
         }

@@ -42,7 +42,10 @@ public final class IOGateClient {
         guard r == 0 else {
             let e = errno
             close(fd)
-            let hint = e == ENOENT ? " (is iogated running? set --socket or IOGATE_SOCKET)" : e == EACCES ? " (no permission on the socket; are you in its group?)" : ""
+            let hint =
+                e == ENOENT
+                ? " (is iogated running? set --socket or IOGATE_SOCKET)"
+                : e == EACCES ? " (no permission on the socket; are you in its group?)" : ""
             throw IOGateError(.unreachable, "cannot connect to \(socketPath): \(String(cString: strerror(e)))\(hint)")
         }
         self.fd = fd
@@ -77,7 +80,10 @@ public final class IOGateClient {
             if let c = cachedWindows { ws = c } else { ws = try windows() }
             guard let w = ws.first(where: { $0.name == name }) else {
                 let names = ws.map(\.name).filter { !$0.isEmpty }
-                throw IOGateError(.notFound, "no window named '\(name)' is granted to you; your windows: \(names.isEmpty ? "none with names" : names.joined(separator: ", "))")
+                throw IOGateError(
+                    .notFound,
+                    "no window named '\(name)' is granted to you; your windows: \(names.isEmpty ? "none with names" : names.joined(separator: ", "))"
+                )
             }
             guard offset < w.length else {
                 throw IOGateError(.outsideAllowlist, "offset \(hex(offset)) is past the end of window '\(name)' (length \(hex(w.length)))")
@@ -127,8 +133,10 @@ public final class IOGateClient {
     /// Waits, in the daemon, until `(register & mask) == value`; returns the value seen.
     /// Throws `.timeout` when it does not happen within `timeoutMilliseconds`.
     @discardableResult
-    public func wait(_ address: UInt64, mask: UInt64, value: UInt64, width: AccessWidth = .word,
-                     timeoutMilliseconds: UInt32 = 1000) throws(IOGateError) -> UInt64 {
+    public func wait(
+        _ address: UInt64, mask: UInt64, value: UInt64, width: AccessWidth = .word,
+        timeoutMilliseconds: UInt32 = 1000
+    ) throws(IOGateError) -> UInt64 {
         try width.check(mask, field: "mask")
         try width.check(value, field: "value")
         var body = try roundTrip(.wait(address: address, width: width, mask: mask, value: value, timeoutMilliseconds: timeoutMilliseconds))
@@ -170,7 +178,8 @@ public final class IOGateClient {
         nextID &+= 1
         Codec.encode(request, id: id, into: &out)
         guard out.bytes.count - Frame.prefixSize <= Int(serverHello.maxFrame) else {
-            throw IOGateError(.limitExceeded, "request of \(out.bytes.count) bytes exceeds the daemon's frame limit of \(serverHello.maxFrame)")
+            throw IOGateError(
+                .limitExceeded, "request of \(out.bytes.count) bytes exceeds the daemon's frame limit of \(serverHello.maxFrame)")
         }
         let sent = out.bytes.withUnsafeBytes { p -> Bool in
             var off = 0
@@ -200,7 +209,8 @@ public final class IOGateClient {
             throw inBuf.withUnsafeBytes { Codec.decodeError(status: header.status, body: UnsafeRawBufferPointer(rebasing: $0[body])) }
         }
         guard header.id == id, header.opcode == request.opcode.rawValue else {
-            throw IOGateError(.malformed, "response id \(header.id) / opcode \(header.opcode) does not match request \(id) / \(request.opcode.rawValue)")
+            throw IOGateError(
+                .malformed, "response id \(header.id) / opcode \(header.opcode) does not match request \(id) / \(request.opcode.rawValue)")
         }
         return ResponseBody(client: self, range: body)
     }
@@ -222,7 +232,9 @@ public final class IOGateClient {
                 guard length >= Frame.headerSize, length <= responseLimit else {
                     throw IOGateError(.malformed, "daemon sent a frame of length \(length)")
                 }
-                if inBuf.count < Frame.prefixSize + length { inBuf += [UInt8](repeating: 0, count: Frame.prefixSize + length - inBuf.count) }
+                if inBuf.count < Frame.prefixSize + length {
+                    inBuf += [UInt8](repeating: 0, count: Frame.prefixSize + length - inBuf.count)
+                }
             }
             if length >= 0 && inEnd >= Frame.prefixSize + length { break }
             let end = inEnd
@@ -260,7 +272,9 @@ public struct BatchBuilder {
     public private(set) var ops: [BatchOp] = []
     public init() {}
     public mutating func read(_ address: UInt64, width: AccessWidth = .word) { ops.append(.read(address, width: width)) }
-    public mutating func write(_ address: UInt64, _ value: UInt64, width: AccessWidth = .word) { ops.append(.write(address, value, width: width)) }
+    public mutating func write(_ address: UInt64, _ value: UInt64, width: AccessWidth = .word) {
+        ops.append(.write(address, value, width: width))
+    }
     public mutating func modify(_ address: UInt64, mask: UInt64, value: UInt64, width: AccessWidth = .word) {
         ops.append(.modify(address, mask: mask, value: value, width: width))
     }

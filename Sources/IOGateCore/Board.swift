@@ -17,8 +17,10 @@ public struct BoardWindow: Hashable, Sendable {
     /// The label of the kernel GPIO chip that drives this block (`gpiochip_label`), with `model`.
     public var gpiochipLabel: String?
 
-    public init(name: String, range: PhysicalRange, model: GPIOModelKind? = nil, pins: Int? = nil, source: String, notes: String? = nil,
-                gpiochipLabel: String? = nil) {
+    public init(
+        name: String, range: PhysicalRange, model: GPIOModelKind? = nil, pins: Int? = nil, source: String, notes: String? = nil,
+        gpiochipLabel: String? = nil
+    ) {
         self.name = name
         self.range = range
         self.model = model
@@ -76,7 +78,8 @@ public struct Board: Hashable, Sendable {
             var model: GPIOModelKind?
             if let m = try section.string("model") {
                 guard let k = GPIOModelKind(rawValue: m) else {
-                    throw section.error("unknown model '\(m)'; known: \(GPIOModelKind.allCases.map(\.rawValue).joined(separator: ", "))", key: "model")
+                    throw section.error(
+                        "unknown model '\(m)'; known: \(GPIOModelKind.allCases.map(\.rawValue).joined(separator: ", "))", key: "model")
                 }
                 model = k
             }
@@ -86,7 +89,8 @@ public struct Board: Hashable, Sendable {
             }
             let gpiochipLabel = try section.string("gpiochip_label")
             if gpiochipLabel != nil && model == nil {
-                throw section.error("'gpiochip_label' names the kernel GPIO chip of a GPIO block; this window has no 'model'", key: "gpiochip_label")
+                throw section.error(
+                    "'gpiochip_label' names the kernel GPIO chip of a GPIO block; this window has no 'model'", key: "gpiochip_label")
             }
             if windows.contains(where: { $0.name == name }) {
                 throw section.error("duplicate window name '\(name)'", key: "name")
@@ -94,12 +98,15 @@ public struct Board: Hashable, Sendable {
             if let other = windows.first(where: { $0.range.overlaps(range) }) {
                 throw section.error("window '\(name)' \(range) overlaps window '\(other.name)' \(other.range)", key: "base")
             }
-            windows.append(BoardWindow(name: name, range: range, model: model, pins: pins, source: source, notes: try section.string("notes"),
-                                       gpiochipLabel: gpiochipLabel))
+            windows.append(
+                BoardWindow(
+                    name: name, range: range, model: model, pins: pins, source: source, notes: try section.string("notes"),
+                    gpiochipLabel: gpiochipLabel))
         }
         guard !windows.isEmpty else { throw top.error("no [[window]] tables; a board needs at least one window") }
-        return Board(id: id, name: try top.requiredString("name"), soc: try top.requiredString("soc"),
-                     compatible: compatible, notes: try top.string("notes"), windows: windows)
+        return Board(
+            id: id, name: try top.requiredString("name"), soc: try top.requiredString("soc"),
+            compatible: compatible, notes: try top.string("notes"), windows: windows)
     }
 }
 
@@ -151,6 +158,9 @@ public struct BoardCatalog: Sendable {
             if let b = boards.first(where: { $0.compatible.contains(c) }) { return b }
         }
         let read = compatible.isEmpty ? "nothing" : compatible.map { "\"\($0)\"" }.joined(separator: ", ")
-        throw IOGateError(.board, "no board matches this device's compatible strings (read: \(read)); set board = \"<id>\" with one of: \(boards.map(\.id).joined(separator: ", "))")
+        throw IOGateError(
+            .board,
+            "no board matches this device's compatible strings (read: \(read)); set board = \"<id>\" with one of: \(boards.map(\.id).joined(separator: ", "))"
+        )
     }
 }

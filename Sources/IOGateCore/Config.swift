@@ -72,7 +72,10 @@ public struct Config: Sendable {
     /// The account whose grants pigpio clients get (`pigpio_as`); required with `pigpio_listen`.
     public var pigpioAs: Subject?
 
-    static let topKeys = ["device", "board", "socket", "socket_mode", "socket_group", "user", "trace", "audit", "seccomp", "protect_kernel_lines", "limits", "grant", "pigpio_listen", "pigpio_allow_remote", "pigpio_as"]
+    static let topKeys = [
+        "device", "board", "socket", "socket_mode", "socket_group", "user", "trace", "audit", "seccomp", "protect_kernel_lines", "limits",
+        "grant", "pigpio_listen", "pigpio_allow_remote", "pigpio_as",
+    ]
     static let grantKeys = ["uid", "gid", "user", "group", "IoBase", "IoLen", "windows", "access", "allow_ram"]
     static let limitKeys = ["max_frame", "max_batch", "max_block", "max_clients", "idle_timeout_s", "max_wait_ms"]
 
@@ -93,7 +96,8 @@ public struct Config: Sendable {
         }
         if let m = try top.string("socket_mode") {
             guard (3...4).contains(m.count), m.allSatisfy({ ("0"..."7").contains($0) }), let v = UInt32(m, radix: 8), v <= 0o777 else {
-                throw top.error("'socket_mode' is \"\(m)\"; expected octal permission digits in a string, such as \"0660\"", key: "socket_mode")
+                throw top.error(
+                    "'socket_mode' is \"\(m)\"; expected octal permission digits in a string, such as \"0660\"", key: "socket_mode")
             }
             c.socketMode = v
         }
@@ -120,7 +124,8 @@ public struct Config: Sendable {
         try parsePigpio(top, into: &c)
         let grantSections = try top.tables("grant")
         guard !grantSections.isEmpty else {
-            throw top.error("no [[grant]] tables; at least one grant is needed, e.g. [[grant]] group = \"gpio\" windows = [\"gpio\"] access = \"rw\"")
+            throw top.error(
+                "no [[grant]] tables; at least one grant is needed, e.g. [[grant]] group = \"gpio\" windows = [\"gpio\"] access = \"rw\"")
         }
         for g in grantSections { c.grants.append(try parseGrant(g, board: c.board)) }
         return c
@@ -155,12 +160,16 @@ public struct Config: Sendable {
         if let u = try g.string("user") { subjects.append(.user(u)) }
         if let gr = try g.string("group") { subjects.append(.group(gr)) }
         guard subjects.count == 1 else {
-            throw g.error("a grant names exactly one of uid, gid, user, group; this one names \(subjects.count == 0 ? "none" : subjects.map(\.description).joined(separator: " and "))")
+            throw g.error(
+                "a grant names exactly one of uid, gid, user, group; this one names \(subjects.count == 0 ? "none" : subjects.map(\.description).joined(separator: " and "))"
+            )
         }
         let bases = try g.uint64Array("IoBase") ?? []
         let lens = try g.uint64Array("IoLen") ?? []
         guard bases.count == lens.count else {
-            throw g.error("IoBase has \(bases.count) entries but IoLen has \(lens.count); they must pair up", key: g.has("IoLen") ? "IoLen" : "IoBase")
+            throw g.error(
+                "IoBase has \(bases.count) entries but IoLen has \(lens.count); they must pair up", key: g.has("IoLen") ? "IoLen" : "IoBase"
+            )
         }
         var ranges: [PhysicalRange] = []
         for (b, l) in zip(bases, lens) {
@@ -177,8 +186,9 @@ public struct Config: Sendable {
         guard let access = Access(rawValue: accessText) else {
             throw g.error("'access' is \"\(accessText)\"; expected \"ro\" or \"rw\"", key: "access")
         }
-        return ConfigGrant(subject: subjects[0], ranges: ranges, windows: windows, access: access,
-                           allowRAM: try g.bool("allow_ram") ?? false, line: g.line)
+        return ConfigGrant(
+            subject: subjects[0], ranges: ranges, windows: windows, access: access,
+            allowRAM: try g.bool("allow_ram") ?? false, line: g.line)
     }
 
     /// Resolves names: user and group names to ids, window names to ranges of `board`.
@@ -202,7 +212,10 @@ public struct Config: Sendable {
             for name in g.windows {
                 guard let board else { throw IOGateError(.config, "\(at): window '\(name)' named but no board is set") }
                 guard let w = board.window(named: name) else {
-                    throw IOGateError(.config, "\(at): board '\(board.id)' has no window '\(name)'; its windows: \(board.windows.map(\.name).joined(separator: ", "))")
+                    throw IOGateError(
+                        .config,
+                        "\(at): board '\(board.id)' has no window '\(name)'; its windows: \(board.windows.map(\.name).joined(separator: ", "))"
+                    )
                 }
                 ranges.append(GrantedRange(range: w.range, window: name, access: g.access))
             }

@@ -87,7 +87,8 @@ extension GPIOLayout {
         case (.bcm2711, .up), (.bcm2835, .down): return 1
         case (.bcm2711, .down), (.bcm2835, .up): return 2
         default:
-            throw IOGateError(.notFound, "a \(model.rawValue) GPIO block has no pull registers; pulls are set in the SoC's pad control registers")
+            throw IOGateError(
+                .notFound, "a \(model.rawValue) GPIO block has no pull registers; pulls are set in the SoC's pad control registers")
         }
     }
 

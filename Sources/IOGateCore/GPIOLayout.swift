@@ -145,8 +145,9 @@ public struct GPIOLayout: Hashable, Sendable {
         // Registers of `perRegister` pins each, `bits` bits per pin, from `first` on.
         func bank(_ kind: GPIORegisterKind, _ first: UInt64, perRegister: Int, bits: Int) -> [GPIORegister] {
             stride(from: 0, to: pins, by: perRegister).map { firstPin in
-                GPIORegister(kind: kind, offset: first + UInt64(firstPin / perRegister) * 4, firstPin: firstPin,
-                             pinCount: min(perRegister, pins - firstPin), bitsPerPin: bits)
+                GPIORegister(
+                    kind: kind, offset: first + UInt64(firstPin / perRegister) * 4, firstPin: firstPin,
+                    pinCount: min(perRegister, pins - firstPin), bitsPerPin: bits)
             }
         }
         var regs = bank(.function, Bcm.gpfsel0, perRegister: bcmPinsPerFunctionRegister, bits: 3)

@@ -11,7 +11,8 @@ public struct PhysicalRange: Hashable, Sendable, CustomStringConvertible {
             throw IOGateError(.config, "range at \(hex(base)) has length 0; a length must be at least 1")
         }
         guard base.addingReportingOverflow(length - 1).overflow == false else {
-            throw IOGateError(.config, "range \(hex(base)) + \(hex(length)) wraps past 2^64; the last byte must be at most 0xFFFFFFFFFFFFFFFF")
+            throw IOGateError(
+                .config, "range \(hex(base)) + \(hex(length)) wraps past 2^64; the last byte must be at most 0xFFFFFFFFFFFFFFFF")
         }
         self.base = base
         self.length = length

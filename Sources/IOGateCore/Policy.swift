@@ -139,7 +139,8 @@ public struct Allowlist: Sendable {
             throw IOGateError(.badWidth, "64-bit accesses are refused on this 32-bit CPU: they would be split into two 32-bit accesses")
         }
         guard address & (w - 1) == 0 else {
-            throw IOGateError(.misaligned, "address \(hex(address)) is not aligned to the \(width.bits)-bit width; it must be a multiple of \(w)")
+            throw IOGateError(
+                .misaligned, "address \(hex(address)) is not aligned to the \(width.bits)-bit width; it must be a multiple of \(w)")
         }
         let (size, overflow) = w.multipliedReportingOverflow(by: count)
         guard !overflow, count > 0, address.addingReportingOverflow(size - 1).overflow == false else {
@@ -151,7 +152,9 @@ public struct Allowlist: Sendable {
             readOnlyHit = i
         }
         if readOnlyHit >= 0 {
-            throw IOGateError(.readOnly, "write of \(width.bits) bits at \(hex(address)) refused: \(client) has only read access to \(entries[readOnlyHit])")
+            throw IOGateError(
+                .readOnly,
+                "write of \(width.bits) bits at \(hex(address)) refused: \(client) has only read access to \(entries[readOnlyHit])")
         }
         throw refusal(address, size: size, width: width)
     }
@@ -162,6 +165,8 @@ public struct Allowlist: Sendable {
             return IOGateError(.outsideAllowlist, "\(client) has no grant; access of \(size) bytes at \(hex(address)) refused")
         }
         let granted = entries.map(\.description).joined(separator: ", ")
-        return IOGateError(.outsideAllowlist, "access of \(size) bytes at \(hex(address)) (\(width.bits)-bit) is outside the allowlist of \(client); granted: [\(granted)]")
+        return IOGateError(
+            .outsideAllowlist,
+            "access of \(size) bytes at \(hex(address)) (\(width.bits)-bit) is outside the allowlist of \(client); granted: [\(granted)]")
     }
 }

@@ -264,8 +264,10 @@ public struct TOMLSection {
         var out: [TOMLSection] = []
         for (i, item) in a.enumerated() {
             guard let t = item.table else { throw typeError(name, item, expected: "a table ([[\(name)]])") }
-            out.append(TOMLSection(document: document, table: t, label: "[[\(name)]] #\(i + 1)",
-                                   line: document.lineOfArrayTable(name, index: i), code: code))
+            out.append(
+                TOMLSection(
+                    document: document, table: t, label: "[[\(name)]] #\(i + 1)",
+                    line: document.lineOfArrayTable(name, index: i), code: code))
         }
         return out
     }

@@ -30,7 +30,8 @@ public final class DeviceMapping {
             let e = errno
             var why = String(cString: strerror(e))
             if e == EPERM || e == EACCES {
-                why += path == "/dev/mem"
+                why +=
+                    path == "/dev/mem"
                     ? " (opening /dev/mem needs root or CAP_SYS_RAWIO; under kernel lockdown it is refused to everyone)"
                     : " (check the file's owner and mode)"
             }
@@ -41,8 +42,10 @@ public final class DeviceMapping {
         var regions: [MappedRegion] = []
         for range in PhysicalRange.union(ranges) {
             let regionWritable = writableRanges.contains { $0.overlaps(range) }
-            regions.append(try MappedRegion(fd: fd, path: path, range: range, pageSize: pageSize, writable: regionWritable,
-                                            explainPermission: explainPermission))
+            regions.append(
+                try MappedRegion(
+                    fd: fd, path: path, range: range, pageSize: pageSize, writable: regionWritable,
+                    explainPermission: explainPermission))
         }
         self.regions = regions
     }
@@ -63,8 +66,10 @@ public final class MappedRegion: RegisterSpace {
     @usableFromInline let pointers: [UnsafeMutableRawPointer]
     @usableFromInline let firstChunkBase: UInt64
 
-    init(fd: Int32, path: String, range: PhysicalRange, pageSize: UInt64, writable: Bool,
-         explainPermission: (PhysicalRange) -> String) throws(IOGateError) {
+    init(
+        fd: Int32, path: String, range: PhysicalRange, pageSize: UInt64, writable: Bool,
+        explainPermission: (PhysicalRange) -> String
+    ) throws(IOGateError) {
         self.range = range
         let plan = ChunkPlanner.plan(range, pageSize: pageSize)
         var pointers: [UnsafeMutableRawPointer] = []

@@ -40,7 +40,10 @@ public enum Codec {
         var r = ByteReader(payload)
         let h = FrameHeader(opcode: try r.u8("opcode"), flags: try r.u8("flags"), status: try r.u16("status"), id: try r.u32("id"))
         guard let op = Opcode(rawValue: h.opcode) else {
-            throw IOGateError(.unknownOperation, "unknown opcode \(hex(UInt64(h.opcode))); known: \(Opcode.allCases.map { hex(UInt64($0.rawValue)) }.joined(separator: ", "))")
+            throw IOGateError(
+                .unknownOperation,
+                "unknown opcode \(hex(UInt64(h.opcode))); known: \(Opcode.allCases.map { hex(UInt64($0.rawValue)) }.joined(separator: ", "))"
+            )
         }
         guard h.flags == 0, h.status == 0 else {
             throw IOGateError(.malformed, "request flags and status must be 0; got flags \(h.flags), status \(h.status)")
@@ -70,7 +73,9 @@ public enum Codec {
             let count = try r.u32("count")
             try checkCount(count, limits)
             guard r.remaining == Int(count) * width.bytes else {
-                throw IOGateError(.malformed, "write of \(count) x \(width.bits)-bit needs \(Int(count) * width.bytes) value bytes; frame has \(r.remaining)")
+                throw IOGateError(
+                    .malformed,
+                    "write of \(count) x \(width.bits)-bit needs \(Int(count) * width.bytes) value bytes; frame has \(r.remaining)")
             }
             var values: [UInt64] = []
             values.reserveCapacity(Int(count))
@@ -103,7 +108,8 @@ public enum Codec {
                 throw IOGateError(.limitExceeded, "batch of \(count) operations; allowed: 1...\(limits.maxBatch)")
             }
             guard r.remaining == Int(count) * Frame.batchOpSize else {
-                throw IOGateError(.malformed, "batch of \(count) operations needs \(Int(count) * Frame.batchOpSize) bytes; frame has \(r.remaining)")
+                throw IOGateError(
+                    .malformed, "batch of \(count) operations needs \(Int(count) * Frame.batchOpSize) bytes; frame has \(r.remaining)")
             }
             batchOps.removeAll(keepingCapacity: true)
             batchOps.reserveCapacity(Int(count))
@@ -157,7 +163,8 @@ public enum Codec {
             mask: UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 16, as: UInt64.self)),
             value: UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 24, as: UInt64.self)))
         if op.value > width.maxValue || op.mask > width.maxValue {
-            throw IOGateError(.badWidth, "batch operation #\(i): mask \(hex(op.mask)) or value \(hex(op.value)) does not fit in \(width.bits) bits")
+            throw IOGateError(
+                .badWidth, "batch operation #\(i): mask \(hex(op.mask)) or value \(hex(op.value)) does not fit in \(width.bits) bits")
         }
         return op
     }

@@ -15,11 +15,17 @@ public enum ConfigLoader {
         guard st.st_mode & S_IFMT == S_IFREG else { throw IOGateError(.config, "configuration \(path) is not a regular file") }
         let me = geteuid()
         guard st.st_uid == 0 || st.st_uid == me else {
-            throw IOGateError(.config, "configuration \(path) is owned by uid \(st.st_uid); it must be owned by root\(me == 0 ? "" : " or by uid \(me), the daemon's own account") (chown root \(path))")
+            throw IOGateError(
+                .config,
+                "configuration \(path) is owned by uid \(st.st_uid); it must be owned by root\(me == 0 ? "" : " or by uid \(me), the daemon's own account") (chown root \(path))"
+            )
         }
         let mode = st.st_mode & 0o777
         guard mode & 0o022 == 0 else {
-            throw IOGateError(.config, "configuration \(path) is writable by \(mode & 0o020 != 0 ? "group" : "others") (mode \(String(mode, radix: 8))); only its owner may write it (chmod go-w \(path))")
+            throw IOGateError(
+                .config,
+                "configuration \(path) is writable by \(mode & 0o020 != 0 ? "group" : "others") (mode \(String(mode, radix: 8))); only its owner may write it (chmod go-w \(path))"
+            )
         }
         guard let bytes = readSmallFile(path, limit: 1 << 20) else { throw IOGateError(.config, "cannot read configuration \(path)") }
         return try Config.parse(text: String(decoding: bytes, as: UTF8.self), file: path)
@@ -51,7 +57,8 @@ public enum BoardDirectory {
     public static func locate(_ explicit: String? = nil) throws(IOGateError) -> String {
         if let explicit { return explicit }
         for d in candidates() where !tomlFiles(in: d).isEmpty { return d }
-        throw IOGateError(.board, "no board directory found; searched: \(candidates().prefix(6).joined(separator: ", ")); set IOGATE_BOARDS")
+        throw IOGateError(
+            .board, "no board directory found; searched: \(candidates().prefix(6).joined(separator: ", ")); set IOGATE_BOARDS")
     }
 
     static func tomlFiles(in dir: String) -> [String] {

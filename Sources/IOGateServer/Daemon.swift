@@ -3,8 +3,8 @@ import IOGateCore
 import IOGateGPIO
 import IOGateMapping
 import IOGateMock
-import Logging
 import IOGateProtocol
+import Logging
 import Synchronization
 
 /// The privileged helper: maps the granted windows once, drops privileges, and serves clients.
@@ -50,7 +50,10 @@ public final class Daemon: @unchecked Sendable {
         case .auto?:
             guard let boards else { throw IOGateError(.board, "board = \"auto\" is set but no board files were found") }
             guard let compatible = BoardDirectory.machineCompatible() else {
-                throw IOGateError(.board, "board = \"auto\" but this machine has no /proc/device-tree/compatible; set board = \"<id>\" with one of: \(boards.boards.map(\.id).joined(separator: ", "))")
+                throw IOGateError(
+                    .board,
+                    "board = \"auto\" but this machine has no /proc/device-tree/compatible; set board = \"<id>\" with one of: \(boards.boards.map(\.id).joined(separator: ", "))"
+                )
             }
             board = try boards.detect(compatible: compatible)
         }
@@ -64,7 +67,8 @@ public final class Daemon: @unchecked Sendable {
         switch config.device {
         case .mock:
             guard let board else {
-                throw IOGateError(.config, "\(config.file): device = \"mock\" needs a board to simulate; add board = \"rpi4\" (or another id)")
+                throw IOGateError(
+                    .config, "\(config.file): device = \"mock\" needs a board to simulate; add board = \"rpi4\" (or another id)")
             }
             let mock = MockBoard(board: board)
             self.mock = mock
@@ -84,10 +88,13 @@ public final class Daemon: @unchecked Sendable {
         } else {
             var gid: UInt32?
             if let g = config.socketGroup {
-                guard let id = Accounts.gid(of: g) ?? UInt32(g) else { throw IOGateError(.config, "\(config.file): socket_group '\(g)' does not exist") }
+                guard let id = Accounts.gid(of: g) ?? UInt32(g) else {
+                    throw IOGateError(.config, "\(config.file): socket_group '\(g)' does not exist")
+                }
                 gid = id
             }
-            try UnixListener.prepareDirectory(for: config.socket, owner: try config.user.map { u throws(IOGateError) in try Privileges.resolve(u) })
+            try UnixListener.prepareDirectory(
+                for: config.socket, owner: try config.user.map { u throws(IOGateError) in try Privileges.resolve(u) })
             listener = try UnixListener.bind(path: config.socket, mode: config.socketMode, group: gid)
         }
         pigpio = try PigpioFrontend.bind(daemon: self)  // TCP bind needs the socket call seccomp refuses later
@@ -129,7 +136,10 @@ public final class Daemon: @unchecked Sendable {
         for (i, grant) in policy.grants.enumerated() where !grant.allowRAM {
             for r in grant.ranges {
                 if let ram = iomem.ramOverlapping(r.range).first {
-                    throw IOGateError(.config, "\(config.file):\(grant.line.map(String.init) ?? "?"): [[grant]] #\(i + 1) range \(r.range) overlaps System RAM in /proc/iomem (\(ram)); mapping RAM through /dev/mem can corrupt the running kernel. Set allow_ram = true in that grant only if you mean it")
+                    throw IOGateError(
+                        .config,
+                        "\(config.file):\(grant.line.map(String.init) ?? "?"): [[grant]] #\(i + 1) range \(r.range) overlaps System RAM in /proc/iomem (\(ram)); mapping RAM through /dev/mem can corrupt the running kernel. Set allow_ram = true in that grant only if you mean it"
+                    )
                 }
             }
         }
@@ -139,8 +149,12 @@ public final class Daemon: @unchecked Sendable {
     /// Explains an `EPERM` from `mmap` of `/dev/mem`: `CONFIG_IO_STRICT_DEVMEM` and a driver's claim.
     static func explainStrictDevmem(_ range: PhysicalRange, iomem: Iomem?) -> String {
         let claims = iomem?.claimsOverlapping(range) ?? []
-        let who = claims.isEmpty ? "a kernel driver has claimed this range" : "the range is claimed in /proc/iomem by \(claims.map { "'\($0)'" }.joined(separator: ", "))"
-        return ". The kernel refuses /dev/mem access to ranges a driver holds (CONFIG_IO_STRICT_DEVMEM): \(who). Unbind that driver (echo <device> > /sys/bus/<bus>/drivers/<driver>/unbind) or boot with iomem=relaxed on the kernel command line"
+        let who =
+            claims.isEmpty
+            ? "a kernel driver has claimed this range"
+            : "the range is claimed in /proc/iomem by \(claims.map { "'\($0)'" }.joined(separator: ", "))"
+        return
+            ". The kernel refuses /dev/mem access to ranges a driver holds (CONFIG_IO_STRICT_DEVMEM): \(who). Unbind that driver (echo <device> > /sys/bus/<bus>/drivers/<driver>/unbind) or boot with iomem=relaxed on the kernel command line"
     }
 
     /// The allowlist of a client under the current policy, with each entry's served window.
@@ -160,7 +174,8 @@ public final class Daemon: @unchecked Sendable {
             let fresh = try ConfigLoader.load(config.file)
             let newPolicy = try fresh.policy(board: board, userID: Accounts.uid(of:), groupID: Accounts.gid(of:))
             for r in newPolicy.allRanges where !windows.contains(where: { $0.range.contains(r.base, size: r.length) }) {
-                throw IOGateError(.config, "new grant range \(r) is not inside a mapped window; mapping new windows needs a restart of iogated")
+                throw IOGateError(
+                    .config, "new grant range \(r) is not inside a mapped window; mapping new windows needs a restart of iogated")
             }
             policyLock.locked {
                 policy = newPolicy
@@ -195,7 +210,9 @@ public final class Daemon: @unchecked Sendable {
         }
         if full {
             var w = ByteWriter()
-            Codec.encodeError(IOGateError(.limitExceeded, "too many clients (\(limits.maxClients) connected); try again later"), opcode: 0, id: 0, into: &w)
+            Codec.encodeError(
+                IOGateError(.limitExceeded, "too many clients (\(limits.maxClients) connected); try again later"), opcode: 0, id: 0,
+                into: &w)
             _ = w.bytes.withUnsafeBytes { writeAll(fd, $0) }
             close(fd)
             return
@@ -236,7 +253,9 @@ public final class Daemon: @unchecked Sendable {
 
     /// Runs the write guards.
     @inline(__always)
-    func checkGuards(_ window: ServedWindow, _ address: UInt64, _ width: AccessWidth, mask: UInt64, value: UInt64, _ executor: Executor) throws(IOGateError) {
+    func checkGuards(_ window: ServedWindow, _ address: UInt64, _ width: AccessWidth, mask: UInt64, value: UInt64, _ executor: Executor)
+        throws(IOGateError)
+    {
         for g in writeGuards {
             try g.check(window: window, address: address, width: width, mask: mask, value: value, client: executor.client)
         }
@@ -245,13 +264,19 @@ public final class Daemon: @unchecked Sendable {
     /// Audits and traces one access. Cheap when both are off.
     @inline(__always)
     func observe(write: Bool, _ window: ServedWindow, _ address: UInt64, _ width: AccessWidth, _ value: UInt64, _ session: Executor) {
-        if let tracer { tracer.record(write: write, label: label(address, window), window: window, address: address, width: width, value: value, client: session.client) }
+        if let tracer {
+            tracer.record(
+                write: write, label: label(address, window), window: window, address: address, width: width, value: value,
+                client: session.client)
+        }
         switch config.audit {
         case .none: return
         case .writes: if !write { return }
         case .all: break
         }
-        logger.info("audit: uid=\(session.client.uid) pid=\(session.client.pid) comm=\(session.command) \(write ? "write" : "read") \(hex(address)) \(width.bits)-bit \(hex(value, digits: width.hexDigits))")
+        logger.info(
+            "audit: uid=\(session.client.uid) pid=\(session.client.pid) comm=\(session.command) \(write ? "write" : "read") \(hex(address)) \(width.bits)-bit \(hex(value, digits: width.hexDigits))"
+        )
     }
 
     /// `window+0xOFFSET` using the board window that holds the address, else the served range.
@@ -277,10 +302,12 @@ func spawnThread(stackSize: Int = 512 << 10, _ body: @escaping () -> Void) -> Bo
     pthread_attr_setstacksize(&attr, stackSize)
     pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
     var tid = pthread_t()
-    let r = pthread_create(&tid, &attr, { arg in
-        Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue().body()
-        return nil
-    }, box)
+    let r = pthread_create(
+        &tid, &attr,
+        { arg in
+            Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue().body()
+            return nil
+        }, box)
     if r != 0 {
         Unmanaged<Box>.fromOpaque(box).release()
         return false

@@ -47,7 +47,9 @@ public enum DaemonMain {
             let catalog = config.board == nil ? nil : try BoardDirectory.catalog(boardsDir)
             let daemon = try Daemon(config: config, boards: catalog, logger: logger)
             if checkOnly {
-                print("iogated: \(configPath) is valid: \(daemon.policy.grants.count) grants over \(PhysicalRange.union(daemon.policy.allRanges).count) windows\(daemon.board.map { " of board \($0.id)" } ?? "")")
+                print(
+                    "iogated: \(configPath) is valid: \(daemon.policy.grants.count) grants over \(PhysicalRange.union(daemon.policy.allRanges).count) windows\(daemon.board.map { " of board \($0.id)" } ?? "")"
+                )
                 return 0
             }
             installSignalHandling(daemon)

@@ -43,8 +43,9 @@ public final class Executor {
     public func windows() -> [WindowInfo] {
         allowlist.entries.map { e in
             let w = e.window.flatMap { daemon.board?.window(named: $0) }
-            return WindowInfo(name: e.window ?? "", base: e.range.base, length: e.range.length, access: e.access,
-                              model: w?.model?.rawValue ?? "", pins: UInt16(clamping: w?.pins ?? 0))
+            return WindowInfo(
+                name: e.window ?? "", base: e.range.base, length: e.range.length, access: e.access,
+                model: w?.model?.rawValue ?? "", pins: UInt16(clamping: w?.pins ?? 0))
         }
     }
 
@@ -112,8 +113,10 @@ public final class Executor {
     }
 
     /// Polls `(reg & mask) == value` in the daemon, backing off from 10 us to 1 ms between polls.
-    public func wait(_ address: UInt64, _ width: AccessWidth, mask: UInt64, value: UInt64,
-                     timeoutMilliseconds: UInt32) throws(IOGateError) -> UInt64 {
+    public func wait(
+        _ address: UInt64, _ width: AccessWidth, mask: UInt64, value: UInt64,
+        timeoutMilliseconds: UInt32
+    ) throws(IOGateError) -> UInt64 {
         let window = entryWindows[try allowlist.check(address, width: width, write: false)]
         let deadline = monotonicNanoseconds() + UInt64(timeoutMilliseconds) * 1_000_000
         var pause: UInt32 = 10
@@ -126,7 +129,10 @@ public final class Executor {
                 return v
             }
             if monotonicNanoseconds() >= deadline {
-                throw IOGateError(.timeout, "wait at \(hex(address)): (value & \(hex(mask))) did not become \(hex(value)) within \(timeoutMilliseconds) ms; last value \(hex(v, digits: width.hexDigits))")
+                throw IOGateError(
+                    .timeout,
+                    "wait at \(hex(address)): (value & \(hex(mask))) did not become \(hex(value)) within \(timeoutMilliseconds) ms; last value \(hex(v, digits: width.hexDigits))"
+                )
             }
             usleep(pause)
             pause = min(pause * 2, 1000)
@@ -164,7 +170,8 @@ public final class Executor {
                     cached = (granted.range, granted.access == .rw, e)
                 }
                 if op.kind != .read {
-                    try daemon.checkGuards(entryWindows[e], op.address, op.width, mask: op.kind == .write ? op.width.maxValue : op.mask, value: op.value, self)
+                    try daemon.checkGuards(
+                        entryWindows[e], op.address, op.width, mask: op.kind == .write ? op.width.maxValue : op.mask, value: op.value, self)
                 }
                 entries.append(e)
                 if e != lastEntry {  // consecutive operations usually share an entry

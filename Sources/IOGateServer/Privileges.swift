@@ -67,7 +67,9 @@ public enum Privileges {
         }
         expectRefused("socket(AF_INET)") { Int(socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)) }
         expectRefused("open(/etc/hostname, O_RDWR)") { Int(open("/etc/hostname", O_RDWR)) }
-        expectRefused("open(/tmp/iogate-seccomp-probe, O_WRONLY|O_CREAT)") { Int(open("/tmp/iogate-seccomp-probe", O_WRONLY | O_CREAT, 0o600)) }
+        expectRefused("open(/tmp/iogate-seccomp-probe, O_WRONLY|O_CREAT)") {
+            Int(open("/tmp/iogate-seccomp-probe", O_WRONLY | O_CREAT, 0o600))
+        }
         expectRefused("mmap of a file descriptor") {
             let fd = open("/proc/self/status", O_RDONLY)
             let p = mmap(nil, 4096, PROT_READ, MAP_PRIVATE, fd, 0)

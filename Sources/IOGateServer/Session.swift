@@ -85,13 +85,18 @@ final class Session {
         }
         if case .hello(let lo, let hi) = request {
             guard lo <= Frame.version && Frame.version <= hi else {
-                send(error: IOGateError(.unsupportedVersion, "client speaks versions \(lo)...\(hi); this daemon speaks version \(Frame.version)"), opcode: header.opcode, id: header.id)
+                send(
+                    error: IOGateError(
+                        .unsupportedVersion, "client speaks versions \(lo)...\(hi); this daemon speaks version \(Frame.version)"),
+                    opcode: header.opcode, id: header.id)
                 return false
             }
             helloDone = true
             Codec.beginResponse(opcode: header.opcode, id: header.id, into: &out)
-            Codec.encode(ServerHello(version: Frame.version, maxFrame: UInt32(daemon.limits.maxFrame),
-                                     maxBatch: UInt32(daemon.limits.maxBatch), maxBlock: UInt32(daemon.limits.maxBlock)), into: &out)
+            Codec.encode(
+                ServerHello(
+                    version: Frame.version, maxFrame: UInt32(daemon.limits.maxFrame),
+                    maxBatch: UInt32(daemon.limits.maxBatch), maxBlock: UInt32(daemon.limits.maxBlock)), into: &out)
             out.endFrame()
             return flush()
         }

@@ -16,7 +16,8 @@ public struct UnixListener {
     /// Binds and listens on `path` with `mode` and, if given, `group`.
     public static func bind(path: String, mode: UInt32, group: UInt32?) throws(IOGateError) -> UnixListener {
         guard path.utf8.count < maxPathBytes else {
-            throw IOGateError(.config, "socket path \(path) is \(path.utf8.count) bytes; a Unix socket path must be shorter than \(maxPathBytes)")
+            throw IOGateError(
+                .config, "socket path \(path) is \(path.utf8.count) bytes; a Unix socket path must be shorter than \(maxPathBytes)")
         }
         var st = stat()
         if lstat(path, &st) == 0 {

@@ -78,7 +78,8 @@ private let boardMistakes: [BoardMistake] = [
         name: "unknown top-level key", text: replacing("soc = ", with: "chip = \"x\"\nsoc = ", in: goodBoard), at: "chip",
         fragments: ["unknown key 'chip'", "allowed keys: id, name, soc, compatible, notes, window"]),
     BoardMistake(
-        name: "overlapping windows", text: replacing("base = 0x20201000", with: "base = 0x202000B0", in: goodBoard), at: "base = 0x202000B0",
+        name: "overlapping windows", text: replacing("base = 0x20201000", with: "base = 0x202000B0", in: goodBoard),
+        at: "base = 0x202000B0",
         fragments: ["window 'uart0' 0x202000B0..<0x202002B0 overlaps window 'gpio' 0x20200000..<0x202000B4"]),
     BoardMistake(
         name: "missing source", text: replacing("source = \"acme-one.dts, node serial@7e201000\"", with: "", in: goodBoard),
@@ -99,7 +100,8 @@ private let boardMistakes: [BoardMistake] = [
         name: "duplicate window name", text: replacing("name = \"uart0\"", with: "name = \"gpio\"", in: goodBoard),
         at: "name = \"gpio\"", occurrence: 2, fragments: ["duplicate window name 'gpio'", "[[window]] #2"]),
     BoardMistake(
-        name: "TOML syntax error", text: replacing("length = 0x200", with: "length = 0x200 0x300", in: goodBoard), at: "length = 0x200 0x300",
+        name: "TOML syntax error", text: replacing("length = 0x200", with: "length = 0x200 0x300", in: goodBoard),
+        at: "length = 0x200 0x300",
         fragments: ["TOML syntax error"]),
     BoardMistake(
         name: "bad hex", text: replacing("length = 0x200", with: "length = 0xZZ", in: goodBoard), at: "0xZZ",
@@ -107,7 +109,9 @@ private let boardMistakes: [BoardMistake] = [
     BoardMistake(
         name: "upper-case id", text: replacing("\"acme-one\"", with: "\"Acme-One\"", in: goodBoard), at: "id =",
         fragments: ["'id' is \"Acme-One\"", "lower-case letters, digits and '-'"]),
-    BoardMistake(name: "missing id", text: replacing("id = \"acme-one\"", with: "", in: goodBoard), at: nil, fragments: ["missing required key 'id'"]),
+    BoardMistake(
+        name: "missing id", text: replacing("id = \"acme-one\"", with: "", in: goodBoard), at: nil, fragments: ["missing required key 'id'"]
+    ),
     BoardMistake(
         name: "empty compatible", text: replacing("[\"acme,one\", \"acme,soc1\"]", with: "[]", in: goodBoard), at: nil,
         fragments: ["missing required key 'compatible'"]),
@@ -232,7 +236,10 @@ struct BoardDetectionTests {
 
     @Test func mostSpecificStringWins() throws {
         // Board "aaa-soc" sorts first and claims the SoC string; the board string must still win.
-        let generic = try Board.parse(text: replacing("[\"acme,one\", \"acme,soc1\"]", with: "[\"acme,soc1\"]", in: replacing("\"acme-one\"", with: "\"aaa-soc\"", in: goodBoard)), file: "aaa-soc.toml")
+        let generic = try Board.parse(
+            text: replacing(
+                "[\"acme,one\", \"acme,soc1\"]", with: "[\"acme,soc1\"]", in: replacing("\"acme-one\"", with: "\"aaa-soc\"", in: goodBoard)),
+            file: "aaa-soc.toml")
         let specific = try Board.parse(text: goodBoard, file: "acme-one.toml")
         let c = BoardCatalog(boards: [specific, generic])
         #expect(c.boards.map(\.id) == ["aaa-soc", "acme-one"])
@@ -252,14 +259,15 @@ struct BoardDetectionTests {
         #expect(error?.message.contains("board = \"<id>\" with one of: beaglebone-black") == true, "\(error?.message ?? "")")
     }
 
-    @Test(arguments: [
-        (Array("raspberrypi,4-model-b\0brcm,bcm2711\0".utf8), ["raspberrypi,4-model-b", "brcm,bcm2711"]),
-        (Array("raspberrypi,4-model-b\0brcm,bcm2711".utf8), ["raspberrypi,4-model-b", "brcm,bcm2711"]),
-        (Array("ti,am335x-bone-black\0ti,am335x-bone\0ti,am33xx\0".utf8), ["ti,am335x-bone-black", "ti,am335x-bone", "ti,am33xx"]),
-        (Array("a\0\0b\0".utf8), ["a", "b"]),
-        ([0], []),
-        ([], []),
-    ] as [([UInt8], [String])])
+    @Test(
+        arguments: [
+            (Array("raspberrypi,4-model-b\0brcm,bcm2711\0".utf8), ["raspberrypi,4-model-b", "brcm,bcm2711"]),
+            (Array("raspberrypi,4-model-b\0brcm,bcm2711".utf8), ["raspberrypi,4-model-b", "brcm,bcm2711"]),
+            (Array("ti,am335x-bone-black\0ti,am335x-bone\0ti,am33xx\0".utf8), ["ti,am335x-bone-black", "ti,am335x-bone", "ti,am33xx"]),
+            (Array("a\0\0b\0".utf8), ["a", "b"]),
+            ([0], []),
+            ([], []),
+        ] as [([UInt8], [String])])
     func compatibleStrings(raw: [UInt8], strings: [String]) {
         #expect(BoardCatalog.compatibleStrings(raw) == strings)
     }
@@ -280,7 +288,11 @@ struct BoardParsingTests {
         #expect(b.compatible == ["acme,one", "acme,soc1"])
         #expect(b.notes == nil)
         #expect(b.windows.map(\.name) == ["gpio", "uart0"])
-        #expect(b.window(named: "gpio") == BoardWindow(name: "gpio", range: try PhysicalRange(base: 0x2020_0000, length: 0xB4), model: .bcm2835, pins: 54, source: "acme-one.dts, node gpio@7e200000"))
+        #expect(
+            b.window(named: "gpio")
+                == BoardWindow(
+                    name: "gpio", range: try PhysicalRange(base: 0x2020_0000, length: 0xB4), model: .bcm2835, pins: 54,
+                    source: "acme-one.dts, node gpio@7e200000"))
         #expect(b.window(named: "uart0")?.model == nil)
         #expect(b.window(named: "spi0") == nil)
         #expect(b.gpioWindows.map(\.name) == ["gpio"])

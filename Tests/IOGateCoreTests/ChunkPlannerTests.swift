@@ -177,7 +177,9 @@ struct PhysicalRangeTests {
         #expect(error?.message.contains(hex(base)) == true)
     }
 
-    @Test(arguments: [(UInt64.max, 2 as UInt64), (0xFFFF_FFFF_FFFF_F000, 0x1001), (2, .max), (0x8000_0000_0000_0000, 0x8000_0000_0000_0001)])
+    @Test(arguments: [
+        (UInt64.max, 2 as UInt64), (0xFFFF_FFFF_FFFF_F000, 0x1001), (2, .max), (0x8000_0000_0000_0000, 0x8000_0000_0000_0001),
+    ])
     func wraparoundRefused(base: UInt64, length: UInt64) {
         let error = #expect(throws: IOGateError.self) { try PhysicalRange(base: base, length: length) }
         #expect(error?.code == .config)
@@ -258,7 +260,8 @@ struct PhysicalRangeTests {
             name: "chain, unsorted", input: [(0x1200, 0x100), (0x1000, 0x100), (0x1100, 0x100), (0x5000, 1)],
             output: [(0x1000, 0x300), (0x5000, 1)]),
         UnionCase(name: "touching the top", input: [(.max - 0xFF, 0x100), (.max - 0x1FF, 0x100)], output: [(.max - 0x1FF, 0x200)]),
-        UnionCase(name: "inside a range ending at the top", input: [(.max - 0xFF, 0x100), (.max - 0x7F, 0x10)], output: [(.max - 0xFF, 0x100)]),
+        UnionCase(
+            name: "inside a range ending at the top", input: [(.max - 0xFF, 0x100), (.max - 0x7F, 0x10)], output: [(.max - 0xFF, 0x100)]),
     ])
     func union(_ c: UnionCase) throws {
         let input = try c.input.map { try PhysicalRange(base: $0.0, length: $0.1) }

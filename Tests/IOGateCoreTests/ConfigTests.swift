@@ -104,7 +104,8 @@ private let mistakes: [ConfigMistake] = [
         text: "[[grant]]\nuid = 1000\nIOBase = [0xFE200000]\nIoLen = [0x100]\naccess = \"rw\"\n", at: "IOBase",
         fragments: ["unknown key 'IOBase'", "did you mean 'IoBase'?", "in [[grant]] #1"]),
     ConfigMistake(
-        name: "misspelt key in the second grant", text: grantRW + "\n\n[[grant]]\ngid = 20\nwindows = []\nIoBase = [0x1000]\nIoLen = [4]\nacess = \"ro\"\n",
+        name: "misspelt key in the second grant",
+        text: grantRW + "\n\n[[grant]]\ngid = 20\nwindows = []\nIoBase = [0x1000]\nIoLen = [4]\nacess = \"ro\"\n",
         at: "acess", fragments: ["unknown key 'acess'", "did you mean 'access'?", "in [[grant]] #2"]),
     ConfigMistake(
         name: "unknown key in [limits]", text: "[limits]\nmax_batches = 5\n\n" + grantRW, at: "max_batches",
@@ -125,7 +126,8 @@ private let mistakes: [ConfigMistake] = [
         name: "IoLen 0", text: grantRW.replacingOccurrences("IoLen = [0x100]", "IoLen = [0]"), at: "IoLen",
         fragments: ["range at 0xFE200000 has length 0", "at least 1"]),
     ConfigMistake(
-        name: "grant naming two subjects", text: "[[grant]]\nuid = 1000\ngroup = \"gpio\"\nIoBase = [0x1000]\nIoLen = [4]\naccess = \"rw\"\n",
+        name: "grant naming two subjects",
+        text: "[[grant]]\nuid = 1000\ngroup = \"gpio\"\nIoBase = [0x1000]\nIoLen = [4]\naccess = \"rw\"\n",
         at: "[[grant]]", fragments: ["exactly one of uid, gid, user, group", "this one names uid 1000 and group gpio"]),
     ConfigMistake(
         name: "grant naming no subject", text: "[[grant]]\nIoBase = [0x1000]\nIoLen = [4]\naccess = \"rw\"\n",
@@ -179,7 +181,8 @@ private let mistakes: [ConfigMistake] = [
         name: "IoBase entries as strings", text: grantRW.replacingOccurrences("[0xFE200000]", "[\"0xFE200000\"]"), at: "IoBase",
         fragments: ["'IoBase' is a string; expected an integer (hex allowed"]),
     ConfigMistake(
-        name: "windows of integers", text: "board = \"rpi4\"\n" + grantRW.replacingOccurrences("access", "windows = [1]\naccess"), at: "windows",
+        name: "windows of integers", text: "board = \"rpi4\"\n" + grantRW.replacingOccurrences("access", "windows = [1]\naccess"),
+        at: "windows",
         fragments: ["'windows' is an integer; expected an array of strings"]),
     ConfigMistake(
         name: "allow_ram as a string", text: grantRW + "\nallow_ram = \"yes\"\n", at: "allow_ram",
@@ -191,7 +194,8 @@ private let mistakes: [ConfigMistake] = [
     ConfigMistake(
         name: "user as a boolean", text: "user = true\n" + grantRW, at: "user", fragments: ["'user' must be a user name or a numeric uid"]),
     ConfigMistake(
-        name: "grant as a plain table", text: "[grant]\nuid = 1\n", at: nil, fragments: ["'grant' is a table; expected an array of tables ([[grant]])"]),
+        name: "grant as a plain table", text: "[grant]\nuid = 1\n", at: nil,
+        fragments: ["'grant' is a table; expected an array of tables ([[grant]])"]),
 ]
 
 @Suite("Config")
@@ -273,7 +277,9 @@ struct ConfigTests {
         #expect(check.holds(c), "\(check.line)")
     }
 
-    @Test(arguments: [("uid = 0", Subject.uid(0)), ("gid = 4294967295", .gid(.max)), ("user = \"pi\"", .user("pi")), ("group = \"gpio\"", .group("gpio"))])
+    @Test(arguments: [
+        ("uid = 0", Subject.uid(0)), ("gid = 4294967295", .gid(.max)), ("user = \"pi\"", .user("pi")), ("group = \"gpio\"", .group("gpio")),
+    ])
     func subjects(line: String, subject: Subject) throws {
         let text = grantRW.replacingOccurrences("uid = 1000", line)
         #expect(try Config.parse(text: text, file: file).grants.first?.subject == subject)
@@ -326,7 +332,8 @@ struct ConfigTests {
 
     @Test func largestRangeTOMLCanExpressDoesNotWrap() throws {
         // With both numbers at most 2^63 - 1 a range cannot wrap; the largest one is accepted.
-        let text = grantRW.replacingOccurrences("[0xFE200000]", "[0x7FFFFFFFFFFFFFFF]").replacingOccurrences("[0x100]", "[0x7FFFFFFFFFFFFFFF]")
+        let text = grantRW.replacingOccurrences("[0xFE200000]", "[0x7FFFFFFFFFFFFFFF]").replacingOccurrences(
+            "[0x100]", "[0x7FFFFFFFFFFFFFFF]")
         let c = try Config.parse(text: text, file: file)
         #expect(c.grants.first?.ranges.first?.last == 0xFFFF_FFFF_FFFF_FFFD)
     }
@@ -343,8 +350,15 @@ struct ConfigTests {
         #expect(policy.grants.map(\.subject) == [.gid(997), .uid(1000), .gid(997), .uid(1000)])
         #expect(policy.grants[0].ranges == [GrantedRange(range: gpio, window: "gpio", access: .rw)])
         // An IoBase range equal to a board window takes its name; others stay unnamed.
-        #expect(policy.grants[1].ranges == [GrantedRange(range: uart, window: "uart0", access: .ro), GrantedRange(range: range(0xFE20_4000, 0x200), window: nil, access: .ro)])
-        #expect(policy.grants[2].ranges == [GrantedRange(range: range(0x1F_000D_0000, 0xC000), access: .rw), GrantedRange(range: uart, window: "uart0", access: .rw)])
+        #expect(
+            policy.grants[1].ranges == [
+                GrantedRange(range: uart, window: "uart0", access: .ro),
+                GrantedRange(range: range(0xFE20_4000, 0x200), window: nil, access: .ro),
+            ])
+        #expect(
+            policy.grants[2].ranges == [
+                GrantedRange(range: range(0x1F_000D_0000, 0xC000), access: .rw), GrantedRange(range: uart, window: "uart0", access: .rw),
+            ])
         #expect(policy.grants[2].allowRAM)
         #expect(policy.grants[3].ranges.map(\.window) == ["gpio", "uart0"])
         #expect(policy.grants.map(\.line) == c.grants.map(\.line))
@@ -354,7 +368,11 @@ struct ConfigTests {
         #expect(try pi.check(0xFE20_001C, width: .word, write: true) >= 0)
         #expect(try pi.check(0xFE20_1000, width: .word, write: true) >= 0)  // rw through grant #3
         let other = policy.allowlist(for: ClientIdentity(uid: 1000, gid: 1000, pid: 1))
-        #expect(throws: IOGateError(.readOnly, "write of 32 bits at 0xFE20001C refused: uid 1000 (pid 1) has only read access to gpio 0xFE200000..<0xFE2000F4 (ro)")) {
+        #expect(
+            throws: IOGateError(
+                .readOnly,
+                "write of 32 bits at 0xFE20001C refused: uid 1000 (pid 1) has only read access to gpio 0xFE200000..<0xFE2000F4 (ro)")
+        ) {
             _ = try other.check(0xFE20_001C, width: .word, write: true)
         }
     }
@@ -385,8 +403,15 @@ struct ConfigTests {
         #expect(error?.message.contains("window 'gpio' named but no board is set") == true)
         // Numeric subjects and plain ranges need neither a board nor name lookups.
         let plain = try Config.parse(text: grantRW, file: file)
-        let policy = try plain.policy(board: nil, userID: { _ in Issue.record("looked up a user"); return nil }, groupID: { _ in nil })
-        #expect(policy.grants == [Grant(subject: .uid(1000), ranges: [GrantedRange(range: range(0xFE20_0000, 0x100), access: .rw)], access: .rw, line: 1)])
+        let policy = try plain.policy(
+            board: nil,
+            userID: { _ in
+                Issue.record("looked up a user"); return nil
+            }, groupID: { _ in nil })
+        #expect(
+            policy.grants == [
+                Grant(subject: .uid(1000), ranges: [GrantedRange(range: range(0xFE20_0000, 0x100), access: .rw)], access: .rw, line: 1)
+            ])
     }
 }
 

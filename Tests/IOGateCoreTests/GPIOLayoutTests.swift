@@ -42,7 +42,8 @@ struct GPIOLayoutTests {
     }
 
     @Test func fromBoardWindow() throws {
-        let gpio = BoardWindow(name: "gpio", range: try PhysicalRange(base: 0xFE20_0000, length: 0x100), model: .bcm2711, pins: 58, source: "test")
+        let gpio = BoardWindow(
+            name: "gpio", range: try PhysicalRange(base: 0xFE20_0000, length: 0x100), model: .bcm2711, pins: 58, source: "test")
         let uart = BoardWindow(name: "uart0", range: try PhysicalRange(base: 0xFE20_1000, length: 0x200), source: "test")
         #expect(GPIOLayout(window: gpio) == bcm2711)
         #expect(GPIOLayout(window: uart) == nil)
@@ -110,7 +111,8 @@ struct GPIOLayoutTests {
 
     @Test(arguments: [(bcm2711, 58), (bcm2711, 60), (bcm2711, -1), (bcm2835, 54), (omap, 32)] as [(GPIOLayout, Int)])
     func outOfRangePins(layout: GPIOLayout, pin: Int) {
-        let expected = IOGateError(.notFound, "pin \(pin) does not exist on this \(layout.model.rawValue) block; pins 0...\(layout.pins - 1)")
+        let expected = IOGateError(
+            .notFound, "pin \(pin) does not exist on this \(layout.model.rawValue) block; pins 0...\(layout.pins - 1)")
         #expect(throws: expected) { try layout.functionField(pin: pin) }
         #expect(throws: expected) { try layout.setBit(pin: pin) }
         #expect(throws: expected) { try layout.clearBit(pin: pin) }
@@ -159,7 +161,10 @@ struct GPIOLayoutTests {
     @Test(arguments: [(omap, .alt(0)), (omap, .alt(5)), (bcm2711, .alt(6)), (bcm2835, .alt(-1))] as [(GPIOLayout, PinFunction)])
     func unsupportedFunctions(layout: GPIOLayout, function: PinFunction) {
         let allowed = layout.model == .omap ? "in, out" : "in, out, alt0, alt1, alt2, alt3, alt4, alt5"
-        #expect(throws: IOGateError(.notFound, "function \(function) does not exist on a \(layout.model.rawValue) GPIO block; allowed: \(allowed)")) {
+        #expect(
+            throws: IOGateError(
+                .notFound, "function \(function) does not exist on a \(layout.model.rawValue) GPIO block; allowed: \(allowed)")
+        ) {
             try layout.encode(function)
         }
     }

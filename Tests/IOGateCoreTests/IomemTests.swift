@@ -69,9 +69,10 @@ struct IomemTests {
         #expect(x86.regions.first { $0.name == "PCI MMCONFIG 0000 [bus 00-ff]" }?.range == range(0xB000_0000, 0x1000_0000))
         #expect(x86.regions.first { $0.name == "ivshmem" }?.range == range(0x3800_0000_0000, 0x800_0000))
         #expect(x86.regions.last?.depth == 2)
-        #expect(x86.regions.filter { $0.name == "System RAM" }.map(\.range) == [
-            range(0x1000, 0x9_EC00), range(0x10_0000, 0x7FEE_0000), range(0x1_0000_0000, 0x8000_0000),
-        ])
+        #expect(
+            x86.regions.filter { $0.name == "System RAM" }.map(\.range) == [
+                range(0x1000, 0x9_EC00), range(0x10_0000, 0x7FEE_0000), range(0x1_0000_0000, 0x8000_0000),
+            ])
         #expect(pi3.regions.count == 10)
         #expect(pi3.regions.first { $0.range.base == 0x3F20_0000 }?.name == "3f200000.gpio gpio@7e200000")
     }
@@ -80,7 +81,10 @@ struct IomemTests {
         #expect(x86.regions.first { $0.name == "edu" }?.description == "fea00000-feafffff : edu")
     }
 
-    @Test(arguments: [("System RAM", true), ("Kernel code", true), ("Kernel bss", true), ("Reserved", false), ("reserved", false), ("System ROM", false), ("edu", false)])
+    @Test(arguments: [
+        ("System RAM", true), ("Kernel code", true), ("Kernel bss", true), ("Reserved", false), ("reserved", false), ("System ROM", false),
+        ("edu", false),
+    ])
     func ram(name: String, isRAM: Bool) {
         let iomem = Iomem(text: "00001000-00001fff : \(name)\n")
         #expect(iomem.regions.first?.isRAM == isRAM)

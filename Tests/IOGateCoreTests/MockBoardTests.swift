@@ -296,7 +296,10 @@ struct MockBoardTests {
         #expect(throws: IOGateError(.notFound, "window 'uart0' is not a GPIO block; simulated GPIO windows: gpio")) {
             try b.outputLatch(window: "uart0")
         }
-        #expect(throws: IOGateError(.notFound, "window 'rp1-gpio' has model rp1, which the mock simulates as plain memory; simulated GPIO windows: gpio")) {
+        #expect(
+            throws: IOGateError(
+                .notFound, "window 'rp1-gpio' has model rp1, which the mock simulates as plain memory; simulated GPIO windows: gpio")
+        ) {
             try b.outputLatch(window: "rp1-gpio")
         }
         #expect(throws: IOGateError(.notFound, "pin 58 does not exist on this bcm2711 block; pins 0...57")) {

@@ -51,7 +51,10 @@ struct PolicyTests {
             Grant(subject: .gid(4), ranges: [GrantedRange(range: spi)], access: .rw),
         ])
         let list = policy.allowlist(for: alice)
-        #expect(list.entries == [GrantedRange(range: gpio, window: "gpio", access: .rw), GrantedRange(range: uart, window: "uart0", access: .ro)])
+        #expect(
+            list.entries == [
+                GrantedRange(range: gpio, window: "gpio", access: .rw), GrantedRange(range: uart, window: "uart0", access: .ro),
+            ])
         #expect(list.client == alice)
         #expect(policy.allRanges == [gpio, uart, spi, spi])
         let bob = ClientIdentity(uid: 1001, gid: 1001, pid: 7)
@@ -94,9 +97,11 @@ struct PolicyTests {
 
     @Test func writableRangeWinsOverAnOverlappingReadOnlyOne() throws {
         let whole = range(0xFE20_0000, 0x1000)
-        let list = Allowlist(client: alice, entries: [
-            GrantedRange(range: whole, window: "periph", access: .ro), GrantedRange(range: gpio, window: "gpio", access: .rw),
-        ])
+        let list = Allowlist(
+            client: alice,
+            entries: [
+                GrantedRange(range: whole, window: "periph", access: .ro), GrantedRange(range: gpio, window: "gpio", access: .rw),
+            ])
         #expect(try list.check(0xFE20_001C, width: .word, write: true) == 1)
         #expect(try list.check(0xFE20_001C, width: .word, write: false) == 0)
         // Outside the writable part, the read-only range answers.
@@ -104,13 +109,18 @@ struct PolicyTests {
     }
 
     @Test func outsideEveryRangeListsTheGrantedRanges() {
-        let list = Allowlist(client: alice, entries: [
-            GrantedRange(range: gpio, window: "gpio", access: .rw), GrantedRange(range: uart, window: nil, access: .ro),
-        ])
-        expectError(.outsideAllowlist, [
-            "access of 4 bytes at 0xFE201400 (32-bit)", "uid 1000",
-            "granted: [gpio 0xFE200000..<0xFE2000F4 (rw), 0xFE201000..<0xFE201200 (ro)]",
-        ]) { _ = try list.check(0xFE20_1400, width: .word, write: false) }
+        let list = Allowlist(
+            client: alice,
+            entries: [
+                GrantedRange(range: gpio, window: "gpio", access: .rw), GrantedRange(range: uart, window: nil, access: .ro),
+            ])
+        expectError(
+            .outsideAllowlist,
+            [
+                "access of 4 bytes at 0xFE201400 (32-bit)", "uid 1000",
+                "granted: [gpio 0xFE200000..<0xFE2000F4 (rw), 0xFE201000..<0xFE201200 (ro)]",
+            ]
+        ) { _ = try list.check(0xFE20_1400, width: .word, write: false) }
         expectError(.outsideAllowlist, ["0x0"]) { _ = try list.check(0, width: .byte, write: false) }
     }
 
@@ -191,7 +201,8 @@ struct PolicyTests {
         (0x1000, .byte, UInt64.max),
     ])
     func wrappingAccessesAreRefused(address: UInt64, width: AccessWidth, count: UInt64) {
-        let list = Allowlist(client: alice, entries: [GrantedRange(range: range(0, .max), access: .rw), GrantedRange(range: range(.max, 1), access: .rw)])
+        let list = Allowlist(
+            client: alice, entries: [GrantedRange(range: range(0, .max), access: .rw), GrantedRange(range: range(.max, 1), access: .rw)])
         expectError(.outsideAllowlist, ["wraps past 2^64", hex(address)]) {
             _ = try list.check(address, width: width, count: count, write: false)
         }

@@ -20,34 +20,37 @@ final class DevMemEndToEndTests {
         let fd = open(memory, O_RDWR | O_CREAT, 0o600)
         ftruncate(fd, 5 << 30)  // 5 GiB, sparse
         close(fd)
-        daemon = try DaemonProcess(config: """
-            device = "\(memory)"
-            socket = "@SOCKET@"
-            socket_mode = "0666"
-            audit = "none"
-            [[grant]]
-            uid = \(otherUID)
-            IoBase = [0x1000000, 0x3FFF000]
-            IoLen = [0x1000, 0x2000]
-            access = "rw"
-            [[grant]]
-            uid = \(otherUID)
-            IoBase = [0x2000000]
-            IoLen = [0x100]
-            access = "ro"
-            [[grant]]
-            uid = 0
-            IoBase = [0x1000000, 0x3FFF000, 0x100000000]
-            IoLen = [0x1000, 0x2000, 0x1000]
-            access = "rw"
-            """, dir: dir)
+        daemon = try DaemonProcess(
+            config: """
+                device = "\(memory)"
+                socket = "@SOCKET@"
+                socket_mode = "0666"
+                audit = "none"
+                [[grant]]
+                uid = \(otherUID)
+                IoBase = [0x1000000, 0x3FFF000]
+                IoLen = [0x1000, 0x2000]
+                access = "rw"
+                [[grant]]
+                uid = \(otherUID)
+                IoBase = [0x2000000]
+                IoLen = [0x100]
+                access = "ro"
+                [[grant]]
+                uid = 0
+                IoBase = [0x1000000, 0x3FFF000, 0x100000000]
+                IoLen = [0x1000, 0x2000, 0x1000]
+                access = "rw"
+                """, dir: dir)
     }
 
     deinit { daemon.stop() }
 
     @Test func unprivilegedUserWritesThroughCLIAndBytesLandInTheFile() throws {
-        for (addr, width, value) in [(Self.below + 0x10, 32, UInt64(0xDEADBEEF)), (0x3FF_FFF8, 64, 0x1122_3344_5566_7788),
-                                     (0x400_0000, 16, 0xBEEF), (0x400_0003, 8, 0x5A)] as [(UInt64, Int, UInt64)] {
+        for (addr, width, value) in [
+            (Self.below + 0x10, 32, UInt64(0xDEADBEEF)), (0x3FF_FFF8, 64, 0x1122_3344_5566_7788),
+            (0x400_0000, 16, 0xBEEF), (0x400_0003, 8, 0x5A),
+        ] as [(UInt64, Int, UInt64)] {
             let w = try iogate(daemon.socket, ["write", hex(addr), hex(value), "--width", "\(width)"], asUID: otherUID)
             #expect(w.status == 0, "\(w.stderr)")
             #expect(bytes(of: memory, at: addr, count: width / 8) == le(value, width / 8))
@@ -155,7 +158,8 @@ final class DevMemEndToEndTests {
                     let old = try c.modify(register, mask: 0xFFFF << shift, value: mine << shift)
                     // Nobody else touches my half: what I find there is what I left.
                     if (old >> shift) & 0xFFFF != last {
-                        failures.lock(); lost.append("client \(who) step \(i): found \(hex((old >> shift) & 0xFFFF)), left \(hex(last))"); failures.unlock()
+                        failures.lock(); lost.append("client \(who) step \(i): found \(hex((old >> shift) & 0xFFFF)), left \(hex(last))");
+                        failures.unlock()
                     }
                     last = mine
                 }
@@ -255,7 +259,9 @@ final class DevMemEndToEndTests {
         try "precious".write(toFile: dir.file("s.sock"), atomically: false, encoding: .utf8)
         let mem = dir.file("m")
         FileManager.default.createFile(atPath: mem, contents: Data(count: 8192))
-        let (status, err) = daemonRefusal(config: Self.base.replacingOccurrences(of: "/dev/null-not-used", with: mem).replacingOccurrences(of: "@SOCKET@", with: dir.file("s.sock")))
+        let (status, err) = daemonRefusal(
+            config: Self.base.replacingOccurrences(of: "/dev/null-not-used", with: mem).replacingOccurrences(
+                of: "@SOCKET@", with: dir.file("s.sock")))
         #expect(status != 0)
         #expect(err.contains("is not a socket"))
         #expect(try String(contentsOfFile: dir.file("s.sock"), encoding: .utf8) == "precious")

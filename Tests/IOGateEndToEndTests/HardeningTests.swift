@@ -77,7 +77,9 @@ final class HardeningTests {
         let d = try DaemonProcess(config: config("user = \(otherUID)"), dir: dir)
         let status = procText("/proc/\(d.pid)/status")
         func field(_ name: String) -> String {
-            status.split(separator: "\n").first { $0.hasPrefix(name + ":") }.map { String($0.dropFirst(name.count + 1)).trimmingCharacters(in: .whitespaces) } ?? "?"
+            status.split(separator: "\n").first { $0.hasPrefix(name + ":") }.map {
+                String($0.dropFirst(name.count + 1)).trimmingCharacters(in: .whitespaces)
+            } ?? "?"
         }
         #expect(field("Uid").split(separator: "\t").allSatisfy { $0 == "\(otherUID)" }, "\(field("Uid"))")
         #expect(field("Groups").isEmpty)
@@ -126,11 +128,23 @@ final class HardeningTests {
             ("unknown opcode", [8, 0, 0, 0, 0x7F, 0, 0, 0, 9, 0, 0, 0], IOGateError.Code.unknownOperation.rawValue),
             ("width 3", patch(frame(.read(address: 0x100000, width: .word, count: 1)), at: 20, 3), IOGateError.Code.badWidth.rawValue),
             ("width 128", patch(frame(.read(address: 0x100000, width: .word, count: 1)), at: 20, 128), IOGateError.Code.badWidth.rawValue),
-            ("offset wrapping 2^64", frame(.read(address: 0xFFFF_FFFF_FFFF_FFF8, width: .double, count: 4)), IOGateError.Code.outsideAllowlist.rawValue),
-            ("write wrapping 2^64", frame(.write(address: 0xFFFF_FFFF_FFFF_FFFC, width: .word, values: [1, 2])), IOGateError.Code.outsideAllowlist.rawValue),
+            (
+                "offset wrapping 2^64", frame(.read(address: 0xFFFF_FFFF_FFFF_FFF8, width: .double, count: 4)),
+                IOGateError.Code.outsideAllowlist.rawValue
+            ),
+            (
+                "write wrapping 2^64", frame(.write(address: 0xFFFF_FFFF_FFFF_FFFC, width: .word, values: [1, 2])),
+                IOGateError.Code.outsideAllowlist.rawValue
+            ),
             ("batch over the limit", batchFrame(count: 5000), IOGateError.Code.limitExceeded.rawValue),
-            ("block read over the limit", frame(.read(address: 0x100000, width: .byte, count: 70000)), IOGateError.Code.limitExceeded.rawValue),
-            ("truncated read", Array(frame(.read(address: 0x100000, width: .word, count: 1)).prefix(20)).withLength(16), IOGateError.Code.malformed.rawValue),
+            (
+                "block read over the limit", frame(.read(address: 0x100000, width: .byte, count: 70000)),
+                IOGateError.Code.limitExceeded.rawValue
+            ),
+            (
+                "truncated read", Array(frame(.read(address: 0x100000, width: .word, count: 1)).prefix(20)).withLength(16),
+                IOGateError.Code.malformed.rawValue
+            ),
             ("misaligned write", frame(.write(address: 0x100002, width: .word, values: [0xDEAD])), IOGateError.Code.misaligned.rawValue),
         ]
         for (name, bytes, _) in cases {
@@ -169,14 +183,16 @@ final class HardeningTests {
     }
 
     @Test func limitsGiveSpecificErrorsAndSpareOtherClients() throws {
-        let d = try DaemonProcess(config: config("""
-            [limits]
-            max_batch = 16
-            max_block = 32
-            max_clients = 3
-            max_frame = 4096
-            max_wait_ms = 200
-            """), dir: dir)
+        let d = try DaemonProcess(
+            config: config(
+                """
+                [limits]
+                max_batch = 16
+                max_block = 32
+                max_clients = 3
+                max_frame = 4096
+                max_wait_ms = 200
+                """), dir: dir)
         let c = try d.client()
         #expect(c.serverHello.maxBatch == 16)
         let batch = failure { _ = try c.batch(Array(repeating: .read(0x100000), count: 17)) }
@@ -203,10 +219,12 @@ final class HardeningTests {
     }
 
     @Test func idleClientsAreDisconnectedAndSlowClientsBlockNobody() throws {
-        let d = try DaemonProcess(config: config("""
-            [limits]
-            idle_timeout_s = 1
-            """), dir: dir)
+        let d = try DaemonProcess(
+            config: config(
+                """
+                [limits]
+                idle_timeout_s = 1
+                """), dir: dir)
         // A slow client that sends a frame one byte at a time.
         let slow = rawConnect(d.socket)
         let slowBytes = hello
@@ -240,20 +258,24 @@ final class HardeningTests {
         let d = try DaemonProcess(config: config(), dir: dir)
         #expect(try iogate(d.socket, ["write", "0x100000", "1"], asUID: otherUID).status == 1)
         // Give the other uid write access to the same window: applies without a restart.
-        try config().replacingOccurrences(of: "access = \"ro\"", with: "access = \"rw\"").replacingOccurrences(of: "@SOCKET@", with: d.socket)
-            .write(toFile: d.configPath, atomically: false, encoding: .utf8)
+        try config().replacingOccurrences(of: "access = \"ro\"", with: "access = \"rw\"").replacingOccurrences(
+            of: "@SOCKET@", with: d.socket
+        )
+        .write(toFile: d.configPath, atomically: false, encoding: .utf8)
         kill(d.pid, SIGHUP)
         usleep(300_000)
         #expect(d.stderrText.contains("policy reloaded"))
         #expect(try iogate(d.socket, ["write", "0x100000", "1"], asUID: otherUID).status == 0)
         // A grant for a window that is not mapped needs a restart: refused, old policy stays.
-        try config(grants: """
-            [[grant]]
-            uid = 0
-            IoBase = [0x200000]
-            IoLen = [0x1000]
-            access = "rw"
-            """).replacingOccurrences(of: "@SOCKET@", with: d.socket).write(toFile: d.configPath, atomically: false, encoding: .utf8)
+        try config(
+            grants: """
+                [[grant]]
+                uid = 0
+                IoBase = [0x200000]
+                IoLen = [0x1000]
+                access = "rw"
+                """
+        ).replacingOccurrences(of: "@SOCKET@", with: d.socket).write(toFile: d.configPath, atomically: false, encoding: .utf8)
         kill(d.pid, SIGHUP)
         usleep(300_000)
         #expect(d.stderrText.contains("needs a restart"))

@@ -11,22 +11,23 @@ final class MockBoardEndToEndTests {
     var trace: String { dir.file("trace.log") }
 
     init() throws {
-        daemon = try DaemonProcess(config: """
-            device = "mock"
-            board = "rpi4"
-            socket = "@SOCKET@"
-            socket_mode = "0666"
-            trace = "@DIR@/trace.log"
-            audit = "none"
-            [[grant]]
-            uid = \(otherUID)
-            windows = ["gpio"]
-            access = "rw"
-            [[grant]]
-            uid = 0
-            windows = ["gpio", "uart0"]
-            access = "rw"
-            """, dir: dir)
+        daemon = try DaemonProcess(
+            config: """
+                device = "mock"
+                board = "rpi4"
+                socket = "@SOCKET@"
+                socket_mode = "0666"
+                trace = "@DIR@/trace.log"
+                audit = "none"
+                [[grant]]
+                uid = \(otherUID)
+                windows = ["gpio"]
+                access = "rw"
+                [[grant]]
+                uid = 0
+                windows = ["gpio", "uart0"]
+                access = "rw"
+                """, dir: dir)
     }
 
     deinit { daemon.stop() }
@@ -118,16 +119,17 @@ final class MockBoardEndToEndTests {
 
 @Suite struct OMAPMockEndToEndTests {
     @Test func beagleBonePinsAcrossBanks() throws {
-        let d = try DaemonProcess(config: """
-            device = "mock"
-            board = "beaglebone-black"
-            socket = "@SOCKET@"
-            socket_mode = "0666"
-            [[grant]]
-            uid = \(otherUID)
-            windows = ["gpio0", "gpio1", "gpio2", "gpio3"]
-            access = "rw"
-            """)
+        let d = try DaemonProcess(
+            config: """
+                device = "mock"
+                board = "beaglebone-black"
+                socket = "@SOCKET@"
+                socket_mode = "0666"
+                [[grant]]
+                uid = \(otherUID)
+                windows = ["gpio0", "gpio1", "gpio2", "gpio3"]
+                access = "rw"
+                """)
         // Pin 49 is gpio1 line 17 (Linux numbering: bank * 32 + line), the same as gpio1:17.
         #expect(try iogate(d.socket, ["gpio", "49", "mode", "out"], asUID: otherUID).status == 0)
         #expect(try iogate(d.socket, ["gpio", "gpio1:17", "set", "1"], asUID: otherUID).status == 0)
@@ -147,7 +149,9 @@ final class MockBoardEndToEndTests {
 
 @Suite struct CLIWithoutDaemonTests {
     @Test func demoRunsWithoutRootAndShowsTheRegistersAndARefusal() throws {
-        let r = try run(productsDirectory + "/iogate", ["demo", "--blinks", "2", "--delay-ms", "0", "--boards", repositoryRoot + "/boards"], asUID: otherUID)
+        let r = try run(
+            productsDirectory + "/iogate", ["demo", "--blinks", "2", "--delay-ms", "0", "--boards", repositoryRoot + "/boards"],
+            asUID: otherUID)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("GPFSEL1 0x00000000 -> 0x00200000"))
         #expect(r.stdout.contains("blink 2: on      GPSET0 <- 0x00020000       GPLEV0 = 0x00020000"))
@@ -159,7 +163,10 @@ final class MockBoardEndToEndTests {
     @Test func boardsListsAndShows() throws {
         let list = try run(productsDirectory + "/iogate", ["boards", "--boards", repositoryRoot + "/boards"])
         #expect(list.status == 0)
-        for id in ["rpi1", "rpi2", "rpi3", "rpi4", "rpi5", "beaglebone-black", "orangepi-pc", "rockpi4", "imx8mm-evk", "jetson-nano", "odroid-c4", "rock5b"] {
+        for id in [
+            "rpi1", "rpi2", "rpi3", "rpi4", "rpi5", "beaglebone-black", "orangepi-pc", "rockpi4", "imx8mm-evk", "jetson-nano", "odroid-c4",
+            "rock5b",
+        ] {
             #expect(list.stdout.contains(id), "missing \(id)")
         }
         let show = try run(productsDirectory + "/iogate", ["boards", "show", "rpi5", "--boards", repositoryRoot + "/boards"])

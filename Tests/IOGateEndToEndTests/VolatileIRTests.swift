@@ -9,21 +9,22 @@ import Testing
         let dir = TempDir()
         let source = dir.file("probe.swift")
         try """
-            import CIOGateVolatile
+        import CIOGateVolatile
 
-            @inline(never)
-            public func poll(_ p: UnsafeMutableRawPointer) -> UInt32 {
-                let a = iogate_load32(p)
-                let b = iogate_load32(p)   // a plain load would be merged with the first
-                iogate_store32(p, 1)
-                iogate_store32(p, 1)       // a plain store would be merged with this one
-                return a &+ b
-            }
-            """.write(toFile: source, atomically: false, encoding: .utf8)
+        @inline(never)
+        public func poll(_ p: UnsafeMutableRawPointer) -> UInt32 {
+            let a = iogate_load32(p)
+            let b = iogate_load32(p)   // a plain load would be merged with the first
+            iogate_store32(p, 1)
+            iogate_store32(p, 1)       // a plain store would be merged with this one
+            return a &+ b
+        }
+        """.write(toFile: source, atomically: false, encoding: .utf8)
         let swiftc = ProcessInfo.processInfo.environment["SWIFTC"] ?? "/opt/swift/usr/bin/swiftc"
         let include = repositoryRoot + "/Sources/CIOGateVolatile/include"
         // A module map so Swift can import the header on its own.
-        try "module CIOGateVolatile { header \"iogate_volatile.h\"\n export * }\n".write(toFile: dir.file("module.modulemap"), atomically: false, encoding: .utf8)
+        try "module CIOGateVolatile { header \"iogate_volatile.h\"\n export * }\n".write(
+            toFile: dir.file("module.modulemap"), atomically: false, encoding: .utf8)
         try FileManager.default.copyItem(atPath: include + "/iogate_volatile.h", toPath: dir.file("iogate_volatile.h"))
         let r = try run(swiftc, ["-O", "-emit-ir", "-parse-as-library", "-I", dir.path, "-module-name", "Probe", source])
         #expect(r.status == 0, "\(r.stderr)")

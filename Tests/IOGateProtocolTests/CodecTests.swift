@@ -99,18 +99,19 @@ private let sampleRequests: [Request] = [
 
 @Suite("Codec requests")
 struct CodecRequestTests {
-    @Test(arguments: sampleRequests + [
-        .hello(minVersion: 0, maxVersion: .max),
-        .read(address: .max - 7, width: .double, count: 65536),
-        .read(address: 0, width: .half, count: 2),
-        .write(address: 0xFE20_0000, width: .word, values: (0..<65536).map { UInt64($0) * 0x10001 }),
-        .modify(address: 0x1000, width: .byte, mask: 0xFF, value: 0xFF),
-        .modify(address: 0x1000, width: .half, mask: 0xFFFF, value: 0),
-        .wait(address: 0x1000, width: .half, mask: 0xFFFF, value: 0xFFFF, timeoutMilliseconds: 10_000),
-        .wait(address: .max, width: .double, mask: .max, value: .max, timeoutMilliseconds: 1),
-        .batch((0..<4096).map { BatchOp.write(UInt64($0) * 4, UInt64($0)) }),
-        .batch([BatchOp(kind: .read, width: .double, address: .max, mask: .max, value: .max)]),
-    ])
+    @Test(
+        arguments: sampleRequests + [
+            .hello(minVersion: 0, maxVersion: .max),
+            .read(address: .max - 7, width: .double, count: 65536),
+            .read(address: 0, width: .half, count: 2),
+            .write(address: 0xFE20_0000, width: .word, values: (0..<65536).map { UInt64($0) * 0x10001 }),
+            .modify(address: 0x1000, width: .byte, mask: 0xFF, value: 0xFF),
+            .modify(address: 0x1000, width: .half, mask: 0xFFFF, value: 0),
+            .wait(address: 0x1000, width: .half, mask: 0xFFFF, value: 0xFFFF, timeoutMilliseconds: 10_000),
+            .wait(address: .max, width: .double, mask: .max, value: .max, timeoutMilliseconds: 1),
+            .batch((0..<4096).map { BatchOp.write(UInt64($0) * 4, UInt64($0)) }),
+            .batch([BatchOp(kind: .read, width: .double, address: .max, mask: .max, value: .max)]),
+        ])
     func roundTrip(_ request: Request) throws {
         let id: UInt32 = 0xDEAD_BEEF
         let bytes = frame(request, id: id)
@@ -125,14 +126,18 @@ struct CodecRequestTests {
 
     @Test func readWireFormat() {
         // Documented layout: length, opcode, flags, status, id, address, width, 3 padding, count.
-        #expect(frame(.read(address: 0xFE20_0034, width: .word, count: 1), id: 7) == [
-            24, 0, 0, 0, 0x10, 0, 0, 0, 7, 0, 0, 0,
-            0x34, 0x00, 0x20, 0xFE, 0, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0,
-        ])
+        #expect(
+            frame(.read(address: 0xFE20_0034, width: .word, count: 1), id: 7) == [
+                24, 0, 0, 0, 0x10, 0, 0, 0, 7, 0, 0, 0,
+                0x34, 0x00, 0x20, 0xFE, 0, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0,
+            ])
     }
 
     @Test func helloWireFormat() {
-        #expect(frame(.hello(minVersion: 1, maxVersion: 2), id: 1) == [16, 0, 0, 0, 0x01, 0, 0, 0, 1, 0, 0, 0] + Array("IOGT".utf8) + [1, 0, 2, 0])
+        #expect(
+            frame(.hello(minVersion: 1, maxVersion: 2), id: 1) == [16, 0, 0, 0, 0x01, 0, 0, 0, 1, 0, 0, 0] + Array("IOGT".utf8) + [
+                1, 0, 2, 0,
+            ])
     }
 
     @Test func batchWireFormat() {
@@ -182,7 +187,8 @@ struct CodecRequestTests {
     @Test(arguments: [0x00, 0x03, 0x0F, 0x14, 0x21, 0x81, 0x90, 0xFF] as [UInt8])
     func unknownOpcode(opcode: UInt8) {
         // Checked before anything else: even a bare header names the problem.
-        expectDecodeError(.unknownOperation, ["unknown opcode \(hex(UInt64(opcode)))", "known: 0x1, 0x2, 0x10, 0x11, 0x12, 0x13, 0x20"], header(opcode))
+        expectDecodeError(
+            .unknownOperation, ["unknown opcode \(hex(UInt64(opcode)))", "known: 0x1, 0x2, 0x10, 0x11, 0x12, 0x13, 0x20"], header(opcode))
         expectDecodeError(.unknownOperation, [], header(opcode) + [UInt8](repeating: 0, count: 40))
     }
 
@@ -198,7 +204,8 @@ struct CodecRequestTests {
     func badWidth(width: UInt8) {
         // The width byte sits right after the 8-byte address in read, write, modify and wait.
         for request in sampleRequests where [.read, .write, .modify, .wait].contains(request.opcode) {
-            expectDecodeError(.badWidth, ["width of \(width) bytes is not supported", "1, 2, 4 or 8"], patched(payload(request), [16: width]))
+            expectDecodeError(
+                .badWidth, ["width of \(width) bytes is not supported", "1, 2, 4 or 8"], patched(payload(request), [16: width]))
         }
     }
 
@@ -277,16 +284,20 @@ struct CodecRequestTests {
     @Test func helloWithBadMagic() {
         let good = payload(.hello(minVersion: 1, maxVersion: 1))
         for magic in [Array("TGOI".utf8), [0, 0, 0, 0], Array("IOGt".utf8)] {
-            expectDecodeError(.malformed, ["hello magic is", "expected 0x54474F49 (\"IOGT\")"], patched(good, [8: magic[0], 9: magic[1], 10: magic[2], 11: magic[3]]))
+            expectDecodeError(
+                .malformed, ["hello magic is", "expected 0x54474F49 (\"IOGT\")"],
+                patched(good, [8: magic[0], 9: magic[1], 10: magic[2], 11: magic[3]]))
         }
     }
 
-    @Test(arguments: [
-        (0 as UInt32, 1 << 20, IOGateError.Code.malformed), (7, 1 << 20, .malformed), (8, 1 << 20, nil),
-        (1 << 20, 1 << 20, nil), ((1 << 20) + 1, 1 << 20, .limitExceeded), (UInt32.max, 1 << 20, .limitExceeded),
-        (UInt32.max, Int.max, nil), (UInt32.max, 8, .limitExceeded), (9, 8, .limitExceeded), (8, 8, nil),
-        (UInt32(Frame.handshakeLimit), Frame.handshakeLimit, nil), (UInt32(Frame.handshakeLimit) + 1, Frame.handshakeLimit, .limitExceeded),
-    ] as [(UInt32, Int, IOGateError.Code?)])
+    @Test(
+        arguments: [
+            (0 as UInt32, 1 << 20, IOGateError.Code.malformed), (7, 1 << 20, .malformed), (8, 1 << 20, nil),
+            (1 << 20, 1 << 20, nil), ((1 << 20) + 1, 1 << 20, .limitExceeded), (UInt32.max, 1 << 20, .limitExceeded),
+            (UInt32.max, Int.max, nil), (UInt32.max, 8, .limitExceeded), (9, 8, .limitExceeded), (8, 8, nil),
+            (UInt32(Frame.handshakeLimit), Frame.handshakeLimit, nil),
+            (UInt32(Frame.handshakeLimit) + 1, Frame.handshakeLimit, .limitExceeded),
+        ] as [(UInt32, Int, IOGateError.Code?)])
     func checkLength(length: UInt32, limit: Int, expected: IOGateError.Code?) {
         do {
             try Codec.checkLength(length, limit: limit)
@@ -328,12 +339,17 @@ struct CodecRequestTests {
             case 2: request = .read(address: address, width: w, count: UInt32(1 + rng.below(65536)))
             case 3: request = .write(address: address, width: w, values: (0...rng.below(64)).map { _ in rng.value(w) })
             case 4: request = .modify(address: address, width: w, mask: rng.value(w), value: rng.value(w))
-            case 5: request = .wait(address: address, width: w, mask: rng.value(w), value: rng.value(w), timeoutMilliseconds: UInt32(rng.below(10_001)))
+            case 5:
+                request = .wait(
+                    address: address, width: w, mask: rng.value(w), value: rng.value(w), timeoutMilliseconds: UInt32(rng.below(10_001)))
             default:
-                request = .batch((0...rng.below(64)).map { _ in
-                    let ow = rng.width()
-                    return BatchOp(kind: [.read, .write, .modify][rng.below(3)], width: ow, address: rng.next(), mask: rng.value(ow), value: rng.value(ow))
-                })
+                request = .batch(
+                    (0...rng.below(64)).map { _ in
+                        let ow = rng.width()
+                        return BatchOp(
+                            kind: [.read, .write, .modify][rng.below(3)], width: ow, address: rng.next(), mask: rng.value(ow),
+                            value: rng.value(ow))
+                    })
             }
             let id = UInt32(truncatingIfNeeded: rng.next())
             let (h, decoded) = try decode(payload(request, id: id))
@@ -356,7 +372,9 @@ struct CodecRequestTests {
             case 2:  // extend
                 bytes += (0...rng.below(40)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             default:  // random bytes behind a valid opcode
-                bytes = [Opcode.allCases[rng.below(Opcode.allCases.count)].rawValue, 0, 0, 0] + (0..<rng.below(80)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+                bytes =
+                    [Opcode.allCases[rng.below(Opcode.allCases.count)].rawValue, 0, 0, 0]
+                    + (0..<rng.below(80)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             }
             do {
                 let (h, r) = try decode(bytes)
@@ -429,7 +447,9 @@ struct CodecResponseTests {
             WindowInfo(name: "gpio", base: 0x1F_000D_0000, length: 0xC000, access: .ro, model: "rp1", pins: 54),
             WindowInfo(name: "", base: 0xFE20_1000, length: 0x200, access: .rw),
             WindowInfo(name: "bank-ü", base: .max, length: 1, access: .ro),
-            WindowInfo(name: String(repeating: "w", count: 255), base: 0, length: .max, access: .rw, model: String(repeating: "m", count: 255), pins: .max),
+            WindowInfo(
+                name: String(repeating: "w", count: 255), base: 0, length: .max, access: .rw, model: String(repeating: "m", count: 255),
+                pins: .max),
         ],
     ])
     func windows(_ windows: [WindowInfo]) throws {
@@ -447,26 +467,37 @@ struct CodecResponseTests {
 
     @Test func longWindowNameAndModelAreCutTo255Bytes() throws {
         var w = ByteWriter()
-        Codec.encode([WindowInfo(name: String(repeating: "x", count: 300), base: 1, length: 2, access: .ro, model: String(repeating: "y", count: 256), pins: 3)], into: &w)
+        Codec.encode(
+            [
+                WindowInfo(
+                    name: String(repeating: "x", count: 300), base: 1, length: 2, access: .ro, model: String(repeating: "y", count: 256),
+                    pins: 3)
+            ], into: &w)
         try w.bytes.withUnsafeBytes { p in
             var r = ByteReader(p)
             let out = try Codec.decodeWindows(&r)
-            #expect(out == [WindowInfo(name: String(repeating: "x", count: 255), base: 1, length: 2, access: .ro, model: String(repeating: "y", count: 255), pins: 3)])
+            #expect(
+                out == [
+                    WindowInfo(
+                        name: String(repeating: "x", count: 255), base: 1, length: 2, access: .ro,
+                        model: String(repeating: "y", count: 255), pins: 3)
+                ])
             #expect(r.remaining == 0)
         }
     }
 
-    @Test(arguments: [
-        // Each window takes at least 21 bytes: base, length, access, name length, model length, pins.
-        (le32(1), "window count 1 is larger than the frame can hold"),
-        (le32(.max), "window count 4294967295"),
-        (le32(2) + [UInt8](repeating: 0, count: 41), "larger than the frame"),
-        (le32(1) + le64(1) + le64(2) + [1], "larger than the frame"),
-        (le32(1) + le64(1) + le64(2) + [1, 10] + Array("abc".utf8), "frame ends before window name"),
-        (le32(1) + le64(1) + le64(2) + [1, 0, 9] + [0x62, 0x63], "frame ends before window model"),
-        (le32(1) + le64(1) + le64(2) + [1, 0, 3] + Array("rp1".utf8), "frame ends before pins"),
-        ([1, 0], "frame ends before window count"),
-    ] as [([UInt8], String)])
+    @Test(
+        arguments: [
+            // Each window takes at least 21 bytes: base, length, access, name length, model length, pins.
+            (le32(1), "window count 1 is larger than the frame can hold"),
+            (le32(.max), "window count 4294967295"),
+            (le32(2) + [UInt8](repeating: 0, count: 41), "larger than the frame"),
+            (le32(1) + le64(1) + le64(2) + [1], "larger than the frame"),
+            (le32(1) + le64(1) + le64(2) + [1, 10] + Array("abc".utf8), "frame ends before window name"),
+            (le32(1) + le64(1) + le64(2) + [1, 0, 9] + [0x62, 0x63], "frame ends before window model"),
+            (le32(1) + le64(1) + le64(2) + [1, 0, 3] + Array("rp1".utf8), "frame ends before pins"),
+            ([1, 0], "frame ends before window count"),
+        ] as [([UInt8], String)])
     func malformedWindows(bytes: [UInt8], fragment: String) {
         bytes.withUnsafeBytes { p in
             var r = ByteReader(p)
@@ -477,7 +508,10 @@ struct CodecResponseTests {
     }
 
     @Test(arguments: [
-        IOGateError(.outsideAllowlist, "access of 4 bytes at 0xFE201400 (32-bit) is outside the allowlist of uid 1000 (pid 42); granted: [gpio 0xFE200000..<0xFE2000F4 (rw)]"),
+        IOGateError(
+            .outsideAllowlist,
+            "access of 4 bytes at 0xFE201400 (32-bit) is outside the allowlist of uid 1000 (pid 42); granted: [gpio 0xFE200000..<0xFE2000F4 (rw)]"
+        ),
         IOGateError(.readOnly, "write refused"),
         IOGateError(.malformed, ""),
         IOGateError(IOGateError.Code(rawValue: 999), "a code this build does not know: ü"),

@@ -30,19 +30,19 @@ struct Demo: ParsableCommand {
         let socket = dir + "/iogate.sock"
         let config = dir + "/iogate.toml"
         try """
-            # A private daemon for the demo: the mock board, only this user, only the GPIO block.
-            device = "mock"
-            board = "rpi4"
-            socket = "\(socket)"
-            socket_mode = "0600"
-            audit = "none"
-            trace = "\(dir)/trace.log"
+        # A private daemon for the demo: the mock board, only this user, only the GPIO block.
+        device = "mock"
+        board = "rpi4"
+        socket = "\(socket)"
+        socket_mode = "0600"
+        audit = "none"
+        trace = "\(dir)/trace.log"
 
-            [[grant]]
-            uid = \(getuid())
-            windows = ["gpio"]
-            access = "rw"
-            """.write(toFile: config, atomically: false, encoding: .utf8)
+        [[grant]]
+        uid = \(getuid())
+        windows = ["gpio"]
+        access = "rw"
+        """.write(toFile: config, atomically: false, encoding: .utf8)
         chmod(config, 0o600)
 
         let daemon = Process()
@@ -60,7 +60,9 @@ struct Demo: ParsableCommand {
         let base = gpio.range.base
         let (gpfsel1, gplev0) = (base + 0x04, base + 0x34)
         func r(_ a: UInt64) throws -> String { hex(try gate.read(a), digits: 8) }
-        print("iogate demo: \(board.name) (\(board.soc), mock), GPIO block at \(hex(base)); iogated pid \(daemon.processIdentifier) on \(socket)")
+        print(
+            "iogate demo: \(board.name) (\(board.soc), mock), GPIO block at \(hex(base)); iogated pid \(daemon.processIdentifier) on \(socket)"
+        )
         print("")
         let led = try gate.gpio(17)
         let before = try r(gpfsel1)
@@ -89,7 +91,8 @@ struct Demo: ParsableCommand {
         daemon.waitUntilExit()
         let trace = (try? String(contentsOfFile: dir + "/trace.log", encoding: .utf8)) ?? ""
         print("")
-        print("iogated stopped (exit \(daemon.terminationStatus)); it traced \(trace.split(separator: "\n").count) register accesses, e.g.:")
+        print(
+            "iogated stopped (exit \(daemon.terminationStatus)); it traced \(trace.split(separator: "\n").count) register accesses, e.g.:")
         for line in trace.split(separator: "\n").prefix(4) { print("  \(line)") }
     }
 

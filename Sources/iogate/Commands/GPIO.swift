@@ -29,7 +29,9 @@ struct GPIO: ParsableCommand {
             return
         }
         guard !json else { throw ValidationError("--json goes with 'iogate gpio lines'") }
-        guard let action else { throw ValidationError("missing action after pin \(pin); use one of: \(Self.actions.joined(separator: ", "))") }
+        guard let action else {
+            throw ValidationError("missing action after pin \(pin); use one of: \(Self.actions.joined(separator: ", "))")
+        }
         guard Self.actions.contains(action) else {
             throw ValidationError("unknown action '\(action)'; use one of: \(Self.actions.joined(separator: ", "))")
         }
@@ -60,7 +62,9 @@ struct GPIO: ParsableCommand {
         case "toggle": print(try p.toggle(gate) ? "1" : "0")
         default:
             let pull = try p.pull(gate).map { ", pull \($0)" } ?? ""
-            print("\(p.window.name):\(p.pin) (\(p.layout.model.rawValue)): function \(try p.function(gate)), level \(try p.get(gate) ? 1 : 0)\(pull)")
+            print(
+                "\(p.window.name):\(p.pin) (\(p.layout.model.rawValue)): function \(try p.function(gate)), level \(try p.get(gate) ? 1 : 0)\(pull)"
+            )
         }
     }
 }

@@ -29,7 +29,8 @@ struct Read: ParsableCommand {
         }
         let texts = values.map { hex($0, digits: w.hexDigits) }
         if json {
-            print("{\"address\": \"\(hex(base))\", \"width\": \(w.bits), \"values\": [\(texts.map { "\"\($0)\"" }.joined(separator: ", "))]}")
+            print(
+                "{\"address\": \"\(hex(base))\", \"width\": \(w.bits), \"values\": [\(texts.map { "\"\($0)\"" }.joined(separator: ", "))]}")
         } else {
             print(texts.joined(separator: "\n"))
         }
@@ -77,7 +78,8 @@ struct Modify: ParsableCommand {
     func run() throws {
         let gate = try global.connect()
         let w = width.accessWidth
-        let old = try gate.modify(try gate.resolve(try address(addr)), mask: try number(mask, "--mask"), value: try number(value, "--value"), width: w)
+        let old = try gate.modify(
+            try gate.resolve(try address(addr)), mask: try number(mask, "--mask"), value: try number(value, "--value"), width: w)
         print(hex(old, digits: w.hexDigits))
     }
 }
@@ -96,14 +98,17 @@ struct Wait: ParsableCommand {
     func validate() throws {
         _ = try address(addr)
         let m = try number(mask, "--mask"), v = try number(value, "--value")
-        guard v & ~m == 0 else { throw ValidationError("--value \(hex(v)) has bits outside --mask \(hex(m)); the wait could never succeed") }
+        guard v & ~m == 0 else {
+            throw ValidationError("--value \(hex(v)) has bits outside --mask \(hex(m)); the wait could never succeed")
+        }
     }
 
     func run() throws {
         let gate = try global.connect()
         let w = width.accessWidth
-        let seen = try gate.wait(try gate.resolve(try address(addr)), mask: try number(mask, "--mask"), value: try number(value, "--value"),
-                                 width: w, timeoutMilliseconds: timeoutMs)
+        let seen = try gate.wait(
+            try gate.resolve(try address(addr)), mask: try number(mask, "--mask"), value: try number(value, "--value"),
+            width: w, timeoutMilliseconds: timeoutMs)
         print(hex(seen, digits: w.hexDigits))
     }
 }
@@ -154,7 +159,9 @@ struct Windows: ParsableCommand {
     func run() throws {
         let ws = try global.connect().windows()
         if json {
-            let items = ws.map { "{\"name\": \"\($0.name)\", \"base\": \"\(hex($0.base))\", \"length\": \"\(hex($0.length))\", \"access\": \"\($0.access.rawValue)\"}" }
+            let items = ws.map {
+                "{\"name\": \"\($0.name)\", \"base\": \"\(hex($0.base))\", \"length\": \"\(hex($0.length))\", \"access\": \"\($0.access.rawValue)\"}"
+            }
             print("[\(items.joined(separator: ", "))]")
             return
         }
