@@ -110,6 +110,19 @@ public final class IOGateClient {
         }
     }
 
+    /// Reads any number of consecutive registers, in as many block reads of the daemon's
+    /// `maxBlock` as it takes (each block is one round trip and atomic on its own, not the whole).
+    public func readBlocks(_ address: UInt64, width: AccessWidth = .word, count: Int) throws(IOGateError) -> [UInt64] {
+        let step = max(1, Int(serverHello.maxBlock))
+        var values: [UInt64] = []
+        values.reserveCapacity(count)
+        while values.count < count {
+            let next = address &+ UInt64(values.count * width.bytes)
+            values += try read(next, width: width, count: min(step, count - values.count))
+        }
+        return values
+    }
+
     /// Writes one register.
     public func write(_ address: UInt64, _ value: UInt64, width: AccessWidth = .word) throws(IOGateError) {
         try write(address, [value], width: width)

@@ -200,6 +200,11 @@ final class HardeningTests {
         #expect(batch?.message.contains("allowed: 1...16") == true)
         #expect(failure { _ = try c.read(0x100000, count: 33) }?.code == .limitExceeded)
         #expect(try c.read(0x100000, count: 32).count == 32)
+        // The CLI and readBlocks split a longer read into blocks the daemon accepts.
+        #expect(try c.readBlocks(0x100000, count: 100).count == 100)
+        let long = try iogate(d.socket, ["read", "0x100000", "--count", "70"])
+        #expect(long.status == 0, "\(long.stderr)")
+        #expect(long.stdout.split(separator: "\n").count == 70)
         let wait = failure { _ = try c.wait(0x100000, mask: 1, value: 1, timeoutMilliseconds: 5000) }
         #expect(wait?.code == .limitExceeded)
         #expect(wait?.message.contains("200 ms") == true)

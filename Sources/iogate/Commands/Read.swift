@@ -19,14 +19,7 @@ struct Read: ParsableCommand {
         let gate = try global.connect()
         let base = try gate.resolve(try address(addr))
         let w = width.accessWidth
-        let step = max(1, Int(gate.serverHello.maxBlock))
-        var values: [UInt64] = []
-        var done = 0
-        while done < count {
-            let n = min(step, count - done)
-            values += try gate.read(base + UInt64(done * w.bytes), width: w, count: n)
-            done += n
-        }
+        let values = try gate.readBlocks(base, width: w, count: count)
         let texts = values.map { hex($0, digits: w.hexDigits) }
         if json {
             print(
@@ -135,11 +128,7 @@ struct Dump: ParsableCommand {
         let base = try gate.resolve(try address(addr))
         let w = width.accessWidth
         let total = Int(try number(length, "LENGTH")) / w.bytes
-        let step = max(1, Int(gate.serverHello.maxBlock))
-        var values: [UInt64] = []
-        while values.count < total {
-            values += try gate.read(base + UInt64(values.count * w.bytes), width: w, count: min(step, total - values.count))
-        }
+        let values = try gate.readBlocks(base, width: w, count: total)
         let perLine = max(1, 16 / w.bytes)
         var i = 0
         while i < values.count {
