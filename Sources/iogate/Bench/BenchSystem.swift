@@ -148,7 +148,7 @@ final class BenchChild {
     /// Starts `argv` with stderr to `logPath`; when `waitForReady`, waits for a "ready" line on stdout.
     init(_ argv: [String], logPath: String, waitForReady: Bool) throws {
         self.logPath = logPath
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: argv[0])
         process.arguments = Array(argv.dropFirst())
         process.standardError = FileHandle(forWritingAtPath: logPath)
