@@ -261,6 +261,13 @@ public final class Daemon: @unchecked Sendable {
         }
     }
 
+    /// Logs a request the policy (or a write guard) refused, unless audit is off: failed attempts
+    /// are what an administrator looks for first.
+    func auditRefusal(_ error: IOGateError, _ executor: Executor) {
+        guard config.audit != .none, error.code.isRefusal || error.code == .misaligned else { return }
+        logger.notice("audit: refused uid=\(executor.client.uid) pid=\(executor.client.pid) comm=\(executor.command): \(error.message)")
+    }
+
     /// Audits and traces one access. Cheap when both are off.
     @inline(__always)
     func observe(write: Bool, _ window: ServedWindow, _ address: UInt64, _ width: AccessWidth, _ value: UInt64, _ session: Executor) {

@@ -108,6 +108,7 @@ final class Session {
         do {
             try execute(request, opcode: header.opcode, id: header.id)
         } catch {
+            daemon.auditRefusal(error, executor)
             return send(error: error, opcode: header.opcode, id: header.id)
         }
         return flush()

@@ -319,6 +319,12 @@ final class HardeningTests {
         #expect(log.contains(write) == (level != "none"), "\(log)")
         #expect(log.contains(read) == (level == "all"), "\(log)")
         if level != "none" { #expect(log.contains("audit: uid=0 pid=")) }
+        // A refused write is logged too (except with audit = "none"), naming who and why.
+        #expect(try iogate(d.socket, ["write", "0x100000", "1"], asUID: otherUID).status == 1)
+        usleep(100_000)
+        let refusal = "audit: refused uid=\(otherUID) pid="
+        #expect(d.stderrText.contains(refusal) == (level != "none"), "\(d.stderrText)")
+        if level != "none" { #expect(d.stderrText.contains("only read access")) }
     }
 
     @Test func grantOverSystemRAMIsRefusedUnlessAllowed() throws {
