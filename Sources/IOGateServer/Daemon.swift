@@ -30,6 +30,8 @@ public final class Daemon: @unchecked Sendable {
     let clientsLock = Lock()
     var clientFDs: Set<Int32> = []
     let stopping = Atomic<Bool>(false)
+    /// Set when `stop()` has finished its work.
+    let stopped = Atomic<Bool>(false)
     /// Checks run before every write (see `WriteGuard`); set up before `start()`.
     public var writeGuards: [WriteGuard] = []
     /// GPIO line information for `protect_kernel_lines`: injected by tests, else libgpiod (see `Daemon+KernelLines.swift`).
@@ -199,6 +201,8 @@ public final class Daemon: @unchecked Sendable {
             admit(fd)
         }
         let deadline = monotonicNanoseconds() + UInt64(stopGrace * 1e9)
+        // Let stop() finish (socket removed, client reads shut down) before the caller exits.
+        while !stopped.load(ordering: .acquiring) && monotonicNanoseconds() < deadline { usleep(1000) }
         while clientsLock.locked({ !clientFDs.isEmpty }) && monotonicNanoseconds() < deadline { usleep(5000) }
     }
 
@@ -246,6 +250,7 @@ public final class Daemon: @unchecked Sendable {
         if let why = listener?.shutdownAndUnlink() { logger.warning("\(why)") }
         pigpio?.stop()
         clientsLock.locked { for fd in clientFDs { Glibc.shutdown(fd, Int32(SHUT_RD)) } }
+        stopped.store(true, ordering: .releasing)
     }
 
     /// Number of clients connected now.

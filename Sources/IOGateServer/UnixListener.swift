@@ -90,11 +90,14 @@ public struct UnixListener {
     /// file could not be removed, if it could not.
     @discardableResult
     public func shutdownAndUnlink() -> String? {
-        Glibc.shutdown(fd, Int32(SHUT_RDWR))
+        // Unlink first: shutting the listener down wakes the accept loop, and the process may exit
+        // as soon as it returns.
+        var problem: String?
         if !activated && unlink(path) != 0 && errno != ENOENT {
-            return "cannot remove socket \(path): \(errnoText()); the next start replaces it"
+            problem = "cannot remove socket \(path): \(errnoText()); the next start replaces it"
         }
-        return nil
+        Glibc.shutdown(fd, Int32(SHUT_RDWR))
+        return problem
     }
 
     /// Creates the socket's directory (mode 0755, owned by `owner`) when it does not exist, so a
