@@ -36,6 +36,11 @@ struct WidthOption: ParsableArguments {
 
     var accessWidth: AccessWidth { AccessWidth(bits: width)! }
 
+    /// Refuses a number that does not fit in the chosen width, as a usage error naming `field`.
+    func checkFits(_ value: UInt64, _ field: String) throws {
+        do { try AccessWidth(bits: width)?.check(value, field: field) } catch { throw ValidationError(error.message) }
+    }
+
     func validate() throws {
         guard AccessWidth(bits: width) != nil else {
             throw ValidationError("--width \(width) is not supported; use 8, 16, 32 or 64")

@@ -111,6 +111,9 @@ final class DevMemEndToEndTests {
     @Test func usageErrorsExitTwoAndUnreachableExitsThree() throws {
         #expect(try iogate(daemon.socket, ["read", "0x1000000", "--width", "12"]).status == 2)
         #expect(try iogate(daemon.socket, ["write", "0x1000000", "0x1FF", "--width", "8"]).status == 2)
+        let wide = try iogate(daemon.socket, ["modify", "0x1000000", "--mask", "0x1FF", "--value", "0", "--width", "8"])
+        #expect(wide.status == 2)
+        #expect(wide.stderr.contains("--mask 0x1FF does not fit in a 8-bit access"))
         #expect(try iogate(daemon.socket, ["read", "not an address!"]).status == 2)
         let u = try iogate(dir.file("missing.sock"), ["read", "0x1000000"])
         #expect(u.status == 3)

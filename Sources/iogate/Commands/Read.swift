@@ -40,8 +40,7 @@ struct Write: ParsableCommand {
 
     func validate() throws {
         _ = try address(addr)
-        let v = try number(value, "VALUE")
-        do { try AccessWidth(bits: width.width)?.check(v, field: "VALUE") } catch { throw ValidationError(error.message) }
+        try width.checkFits(try number(value, "VALUE"), "VALUE")
     }
 
     func run() throws {
@@ -63,8 +62,7 @@ struct Modify: ParsableCommand {
     func validate() throws {
         _ = try address(addr)
         for (t, n) in [(mask, "--mask"), (value, "--value")] {
-            let v = try number(t, n)
-            do { try AccessWidth(bits: width.width)?.check(v, field: n) } catch { throw ValidationError(error.message) }
+            try width.checkFits(try number(t, n), n)
         }
     }
 
