@@ -16,14 +16,16 @@ public struct TOMLDocument {
         if let n = lines.firstIndex(where: { $0.unicodeScalars.contains("\0") }) {
             throw IOGateError(code, "\(file):\(n + 1): TOML syntax error: the text contains a NUL byte")
         }
+        // The brace check first: the header check parses prefixes of the text with toml++, which must
+        // not meet the brace pattern either.
+        if let bad = Self.abortingArrayBrace(text) {
+            throw IOGateError(code, "\(file):\(bad.line):\(bad.column): TOML syntax error: expected a value or ']' in an array, saw '}'")
+        }
         if let bad = Self.abortingTableHeader(lines) {
             throw IOGateError(
                 code,
                 "\(file):\(bad.line):\(bad.column): TOML syntax error: expected a table name (a bare key of letters, digits, '_' "
                     + "and '-', or a quoted key) after '[', saw \(bad.found.debugDescription)")
-        }
-        if let bad = Self.abortingArrayBrace(text) {
-            throw IOGateError(code, "\(file):\(bad.line):\(bad.column): TOML syntax error: expected a value or ']' in an array, saw '}'")
         }
         do {
             self.root = try TOMLTable(string: text)

@@ -81,3 +81,16 @@ import Testing
         #expect(error?.message.hasPrefix("c.toml:2: TOML syntax error: the text contains a NUL byte") == true)
     }
 }
+
+/// Found by the config fuzzer in CI: a `[}` in an array above a malformed table header. The header
+/// check parses the text before the header, so the brace check has to run first.
+@Test func braceInArrayAboveABadHeaderIsAnError() throws {
+    let text = "[[grant]]\nuid = 2000\nIoBase = [[}[[[\n[\u{FF}grant]]\n"
+    do {
+        _ = try Config.parse(text: text, file: "fuzz.toml")
+        Issue.record("accepted")
+    } catch {
+        #expect(error.message.contains("fuzz.toml:3:"), "\(error.message)")
+        #expect(error.message.contains("saw '}'"))
+    }
+}
