@@ -277,9 +277,7 @@ public final class Daemon: @unchecked Sendable {
     @inline(__always)
     func observe(write: Bool, _ window: ServedWindow, _ address: UInt64, _ width: AccessWidth, _ value: UInt64, _ session: Executor) {
         if let tracer {
-            tracer.record(
-                write: write, label: label(address, window), window: window, address: address, width: width, value: value,
-                client: session.client)
+            tracer.record(write: write, label: label(address, window), width: width, value: value, client: session.client)
         }
         switch config.audit {
         case .none: return

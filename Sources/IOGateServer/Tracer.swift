@@ -18,9 +18,7 @@ public final class Tracer: @unchecked Sendable {
     deinit { close(fd) }
 
     /// Records one access.
-    func record(
-        write: Bool, label: String, window: ServedWindow, address: UInt64, width: AccessWidth, value: UInt64, client: ClientIdentity
-    ) {
+    func record(write: Bool, label: String, width: AccessWidth, value: UInt64, client: ClientIdentity) {
         let line =
             "\(write ? "W" : "R") \(label) \(width.bits) \(hex(value, digits: width.hexDigits)) uid=\(client.uid) pid=\(client.pid)\n"
         lock.locked {

@@ -39,11 +39,7 @@ final class BenchRun {
 
     init(plan: Plan, cSources: String) throws {
         self.plan = plan
-        var template = Array("/tmp/iogate-bench-XXXXXX".utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw IOGateError(.system, "cannot create a temporary directory in /tmp")
-        }
-        dir = String(cString: made)
+        dir = try makeTemporaryDirectory("iogate-bench")
         bin = dir + "/bin"
         memFile = dir + "/mem"
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)

@@ -21,11 +21,7 @@ struct Demo: ParsableCommand {
         let boardsDir = try BoardDirectory.locate(boards)
         let board = try BoardDirectory.catalog(boardsDir).board(id: "rpi4")
         guard let gpio = board.window(named: "gpio") else { throw IOGateError(.board, "board rpi4 has no gpio window") }
-        var template = Array("/tmp/iogate-demo-XXXXXX".utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw IOGateError(.system, "cannot create a temporary directory in /tmp")
-        }
-        let dir = String(cString: made)
+        let dir = try makeTemporaryDirectory("iogate-demo")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let socket = dir + "/iogate.sock"
         let config = dir + "/iogate.toml"
@@ -115,4 +111,13 @@ struct Demo: ParsableCommand {
 func siblingExecutable(_ name: String) -> String {
     let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent(name).path
+}
+
+/// A new private (0700) directory `/tmp/<prefix>-XXXXXX`; the caller removes it.
+func makeTemporaryDirectory(_ prefix: String) throws -> String {
+    var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
+    guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+        throw IOGateError(.system, "cannot create a temporary directory in /tmp: \(String(cString: strerror(errno)))")
+    }
+    return String(cString: made)
 }
