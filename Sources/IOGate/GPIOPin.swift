@@ -1,9 +1,12 @@
+import Glibc
 import IOGateCore
 import IOGateProtocol
 
 /// One GPIO pin of a granted GPIO window, driven through register operations that are safe
 /// against other clients: function changes are daemon-side read-modify-writes under the window
 /// lock, and output changes use the set/clear registers, which touch only the written pins.
+/// On a Raspberry Pi 5 (rp1) a pin's registers span the board's `gpio`, `rio` and `pads`
+/// windows; all three must be granted.
 ///
 /// ```swift
 /// let led = try gate.gpio(17)
@@ -25,17 +28,31 @@ public struct GPIOPin: Sendable {
         self.pin = pin
     }
 
-    /// The function (input, output, alt0...) the pin has now.
+    /// The function (input, output, alt0..., none) the pin has now.
     public func function(_ gate: IOGateClient) throws(IOGateError) -> PinFunction {
-        let f = try layout.functionField(pin: pin)
-        return layout.decode(fieldValue: f.extract(from: try gate.read(window.base + f.offset)))
+        try layout.function(pin: pin) { offset throws(IOGateError) in try gate.read(window.base + offset) }
     }
 
-    /// Selects the pin's function with one atomic modify of its field.
+    /// Selects the pin's function: one atomic modify of its field (bcm, omap), or the RIO, pad and
+    /// CTRL steps of `GPIOLayout.steps(selecting:pin:)` (rp1).
     public func setFunction(_ function: PinFunction, _ gate: IOGateClient) throws(IOGateError) {
-        let f = try layout.functionField(pin: pin)
-        let code = try layout.encode(function)
-        try gate.modify(window.base + f.offset, mask: f.mask, value: f.insert(code, into: 0))
+        try run(layout.steps(selecting: function, pin: pin), gate)
+    }
+
+    /// Selects the pin's pull-up/down (bcm2711, rp1 pull fields; bcm2835 through GPPUD/GPPUDCLKn).
+    public func setPull(_ pull: PinPull, _ gate: IOGateClient) throws(IOGateError) {
+        try run(layout.steps(selecting: pull, pin: pin), gate)
+    }
+
+    /// Runs register steps in order; the first refusal stops the rest.
+    func run(_ steps: [GPIOStep], _ gate: IOGateClient) throws(IOGateError) {
+        for step in steps {
+            switch step {
+            case .modify(let offset, let mask, let value): try gate.modify(window.base + offset, mask: mask, value: value)
+            case .write(let offset, let value): try gate.write(window.base + offset, value)
+            case .pause(let us): usleep(UInt32(us))
+            }
+        }
     }
 
     /// The level the pin reads (GPLEVn, DATAIN).
@@ -66,10 +83,9 @@ public struct GPIOPin: Sendable {
         return high
     }
 
-    /// The pull-up/down setting, where the block has a per-pin pull field (bcm2711).
+    /// The pull-up/down setting, where the block has a readable per-pin pull field (bcm2711, rp1).
     public func pull(_ gate: IOGateClient) throws(IOGateError) -> PinPull? {
-        guard let f = try layout.pullField(pin: pin) else { return nil }
-        return layout.decodePull(fieldValue: f.extract(from: try gate.read(window.base + f.offset)))
+        try layout.pull(pin: pin) { offset throws(IOGateError) in try gate.read(window.base + offset) }
     }
 }
 
@@ -87,7 +103,7 @@ extension IOGateClient {
     public func gpio(_ spec: String) throws(IOGateError) -> GPIOPin {
         let banks = try gpioWindows()
         guard !banks.isEmpty else {
-            throw IOGateError(.notFound, "no GPIO window with a supported register model (bcm2835, bcm2711, omap) is granted to you")
+            throw IOGateError(.notFound, "no GPIO window with a supported register model (bcm2835, bcm2711, rp1, omap) is granted to you")
         }
         let parts = spec.split(separator: ":", maxSplits: 1)
         if parts.count == 2 {

@@ -67,12 +67,47 @@ public enum GPIORegisterKind: String, CaseIterable, Hashable, Sendable {
     case pullControl
     /// Writing 1 applies GPPUD's pull code to the pin: GPPUDCLKn (bcm2835).
     case pullClock
+    /// Output enable, one bit per pin, 1 = the pin drives its output: RIO OE (rp1).
+    case outputEnable
+    /// A pin's whole pad control register: pull, input enable, output disable, drive strength,
+    /// slew and Schmitt trigger (rp1 PADS).
+    case pad
 
     /// True when writing the register cannot change anything.
     public var isReadOnly: Bool { self == .level }
 
     /// True when writing the register can change what a pin drives (its output value).
-    public var changesOutput: Bool { self == .outputSet || self == .outputClear || self == .outputLatch }
+    public var changesOutput: Bool {
+        self == .outputSet || self == .outputClear || self == .outputLatch || self == .outputEnable
+    }
+}
+
+/// An atomic alias of a register (rp1): a store there changes only the bits written as 1 of the
+/// register at `offset - delta`, setting, clearing or inverting them. Every RP1 register has the
+/// three, at +0x1000 (XOR), +0x2000 (set) and +0x3000 (clear); pinctrl-rp1.c writes RIO OUT and OE
+/// and the CTRL interrupt bits through them.
+public enum GPIORegisterAlias: String, CaseIterable, Hashable, Sendable {
+    case toggle
+    case set
+    case clear
+
+    /// Distance from the register the alias acts on.
+    public var delta: UInt64 {
+        switch self {
+        case .toggle: 0x1000
+        case .set: 0x2000
+        case .clear: 0x3000
+        }
+    }
+
+    /// The register value after a store of `ones` here, when it was `old`.
+    public func apply(_ ones: UInt64, to old: UInt64) -> UInt64 {
+        switch self {
+        case .toggle: old ^ ones
+        case .set: old | ones
+        case .clear: old & ~ones
+        }
+    }
 }
 
 /// One 32-bit register of a GPIO block and the pins its bits belong to.
@@ -85,17 +120,31 @@ public struct GPIORegister: Hashable, Sendable, CustomStringConvertible {
     public var firstPin: Int
     /// How many pins have a field here (0 for `pullControl`).
     public var pinCount: Int
-    /// Width of each pin's field.
+    /// Width of each pin's field (32 for a register that belongs to one pin as a whole).
     public var bitsPerPin: Int
+    /// Set when this is an atomic alias of the `kind` register at `offset - alias.delta`.
+    public var alias: GPIORegisterAlias?
 
     /// Creates a register description.
-    public init(kind: GPIORegisterKind, offset: UInt64, firstPin: Int, pinCount: Int, bitsPerPin: Int) {
+    public init(
+        kind: GPIORegisterKind, offset: UInt64, firstPin: Int, pinCount: Int, bitsPerPin: Int, alias: GPIORegisterAlias? = nil
+    ) {
         self.kind = kind
         self.offset = offset
         self.firstPin = firstPin
         self.pinCount = pinCount
         self.bitsPerPin = bitsPerPin
+        self.alias = alias
     }
+
+    /// The same register seen through its atomic `alias`.
+    public func aliased(_ alias: GPIORegisterAlias) -> GPIORegister {
+        GPIORegister(
+            kind: kind, offset: offset + alias.delta, firstPin: firstPin, pinCount: pinCount, bitsPerPin: bitsPerPin, alias: alias)
+    }
+
+    /// True when only the bits written as 1 act: set/clear registers and atomic aliases.
+    public var actsOnOnes: Bool { alias != nil || kind.actsOnOnes }
 
     /// The pins covered, in order.
     public var pins: Range<Int> { firstPin..<(firstPin + pinCount) }
@@ -113,9 +162,10 @@ public struct GPIORegister: Hashable, Sendable, CustomStringConvertible {
         return bits >= 32 ? 0xFFFF_FFFF : (1 << UInt64(bits)) - 1
     }
 
-    /// Renders as `outputSet@0x1C (pins 0...31)`.
+    /// Renders as `outputSet@0x1C (pins 0...31)`, or `outputLatch.set@0x12000 (pins 0...27)` for an alias.
     public var description: String {
-        pinCount == 0 ? "\(kind)@\(hex(offset))" : "\(kind)@\(hex(offset)) (pins \(firstPin)...\(firstPin + pinCount - 1))"
+        let name = alias.map { "\(kind).\($0)" } ?? "\(kind)"
+        return pinCount == 0 ? "\(name)@\(hex(offset))" : "\(name)@\(hex(offset)) (pins \(firstPin)...\(firstPin + pinCount - 1))"
     }
 }
 
@@ -141,14 +191,8 @@ extension GPIOLayout {
     /// are skipped. A `pullControl` (GPPUD) access is reported with no pins.
     public func effects(offset: UInt64, mask: UInt64) -> [PinEffect] {
         var byKind: [GPIORegisterKind: Set<Int>] = [:]
-        var rest = mask
-        while rest != 0 {
-            let i = rest.trailingZeroBitCount
-            rest &= rest - 1
-            let (byteAddress, overflow) = offset.addingReportingOverflow(UInt64(i / 8))
-            guard !overflow, let reg = register(at: byteAddress & ~3) else { continue }
-            let bit = Int(byteAddress & 3) * 8 + i % 8
-            if let pin = reg.pin(forBit: bit) {
+        forEachBit(offset: offset, mask: mask) { reg, pin in
+            if let pin {
                 byKind[reg.kind, default: []].insert(pin)
             } else if reg.kind == .pullControl {
                 byKind[reg.kind, default: []].formUnion([])
@@ -156,6 +200,19 @@ extension GPIOLayout {
         }
         return GPIORegisterKind.allCases.compactMap { kind in
             byKind[kind].map { PinEffect(kind: kind, pins: $0.sorted()) }
+        }
+    }
+
+    /// Calls `body` with the register and pin (nil for an unused bit) of every bit of `mask` that
+    /// lies in a modelled register (see `effects(offset:mask:)` for how `mask` is read).
+    func forEachBit(offset: UInt64, mask: UInt64, _ body: (GPIORegister, Int?) -> Void) {
+        var rest = mask
+        while rest != 0 {
+            let i = rest.trailingZeroBitCount
+            rest &= rest - 1
+            let (byteAddress, overflow) = offset.addingReportingOverflow(UInt64(i / 8))
+            guard !overflow, let reg = register(at: byteAddress & ~3) else { continue }
+            body(reg, reg.pin(forBit: Int(byteAddress & 3) * 8 + i % 8))
         }
     }
 

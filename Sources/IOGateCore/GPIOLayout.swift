@@ -9,6 +9,8 @@
 /// - `omap` (OMAP4 / AM335x banks of 32 lines): `drivers/gpio/gpio-omap.c` and
 ///   `include/linux/platform_data/gpio-omap.h` (OMAP4_GPIO_OE 0x134 with 1 = input, DATAIN 0x138,
 ///   DATAOUT 0x13c, CLEARDATAOUT 0x190, SETDATAOUT 0x194).
+/// - `rp1` (Raspberry Pi 5): `drivers/pinctrl/pinctrl-rp1.c`; see `Rp1` in GPIOLayout+RP1.swift.
+///   Its layout also covers the RIO and pad registers that follow the GPIO window.
 public struct GPIOLayout: Hashable, Sendable {
     /// The register model.
     public let model: GPIOModelKind
@@ -24,18 +26,20 @@ public struct GPIOLayout: Hashable, Sendable {
     static let bcm2711PinsPerPullRegister = 16
 
     /// The most pins each supported model can have: BCM2835_NUM_GPIOS 54 and BCM2711_NUM_GPIOS 58
-    /// in pinctrl-bcm2835.c; an OMAP bank has 32 lines (one bit each in 32-bit registers).
+    /// in pinctrl-bcm2835.c; an OMAP bank has 32 lines (one bit each in 32-bit registers);
+    /// RP1_NUM_GPIOS 54 in pinctrl-rp1.c.
     public static func maximumPins(for model: GPIOModelKind) -> Int? {
         switch model {
         case .bcm2835: 54
         case .bcm2711: 58
         case .omap: 32
+        case .rp1: Rp1.pins
         default: nil
         }
     }
 
     /// The layout of a block of `pins` lines, or nil when the model is not supported yet
-    /// (`rp1`, `sunxi`, ...) or `pins` is not in `1...maximumPins(for: model)`.
+    /// (`sunxi`, `rockchip`, ...) or `pins` is not in `1...maximumPins(for: model)`.
     public init?(model: GPIOModelKind, pins: Int) {
         guard let maxPins = GPIOLayout.maximumPins(for: model), (1...maxPins).contains(pins) else { return nil }
         self.model = model
@@ -54,6 +58,12 @@ public struct GPIOLayout: Hashable, Sendable {
     /// The number of bytes from the window base that the modelled registers need.
     public var registerSpan: UInt64 { (registers.last?.offset ?? 0) + 4 }
 
+    /// The physical addresses whose stores can reach this block's registers when it sits at
+    /// `window`: the window, and on rp1 the RIO and pad registers that follow it.
+    public func addresses(at window: BoardWindow) -> ClosedRange<UInt64> {
+        window.range.base...(window.range.base + max(window.range.length, registerSpan) - 1)
+    }
+
     /// The register at exactly `offset`, or nil when the model has none there.
     public func register(at offset: UInt64) -> GPIORegister? {
         registerIndex[offset].map { registers[$0] }
@@ -68,48 +78,58 @@ public struct GPIOLayout: Hashable, Sendable {
 
     // MARK: Per-pin registers
 
-    /// The field that selects the pin's function: the 3-bit GPFSEL field (bcm) or the OE bit (omap).
+    /// The field that selects the pin's function: the 3-bit GPFSEL field (bcm), the OE bit (omap),
+    /// or the 5-bit CTRL.FUNCSEL field (rp1, where input and output also differ in RIO OE: use
+    /// `steps(selecting:pin:)` and `function(pin:read:)` to change or read a function).
     public func functionField(pin: Int) throws(IOGateError) -> RegisterField {
         try checkPin(pin)
         if model == .omap { return RegisterField(offset: Omap.oe, shift: pin, width: 1) }
+        if model == .rp1 { return RegisterField(offset: Rp1.ctrl(pin), shift: 0, width: Rp1.funcsel.width) }
         let n = GPIOLayout.bcmPinsPerFunctionRegister
         return RegisterField(offset: Bcm.gpfsel0 + UInt64(pin / n) * 4, shift: (pin % n) * 3, width: 3)
     }
 
-    /// The bit that drives the pin high when 1 is written (GPSETn, SETDATAOUT).
+    /// The bit that drives the pin high when 1 is written (GPSETn, SETDATAOUT, RIO OUT's set alias).
     public func setBit(pin: Int) throws(IOGateError) -> RegisterBit {
-        try bankBit(pin: pin, bcm: Bcm.gpset0, omap: Omap.setDataOut)
+        try bankBit(pin: pin, bcm: Bcm.gpset0, omap: Omap.setDataOut, rp1: (Rp1.rioOut, .set))
     }
 
-    /// The bit that drives the pin low when 1 is written (GPCLRn, CLEARDATAOUT).
+    /// The bit that drives the pin low when 1 is written (GPCLRn, CLEARDATAOUT, RIO OUT's clear alias).
     public func clearBit(pin: Int) throws(IOGateError) -> RegisterBit {
-        try bankBit(pin: pin, bcm: Bcm.gpclr0, omap: Omap.clearDataOut)
+        try bankBit(pin: pin, bcm: Bcm.gpclr0, omap: Omap.clearDataOut, rp1: (Rp1.rioOut, .clear))
     }
 
-    /// The read-only bit that shows the pin's level (GPLEVn, DATAIN).
+    /// The read-only bit that shows the pin's level (GPLEVn, DATAIN, RIO IN).
     public func levelBit(pin: Int) throws(IOGateError) -> RegisterBit {
-        try bankBit(pin: pin, bcm: Bcm.gplev0, omap: Omap.dataIn)
+        try bankBit(pin: pin, bcm: Bcm.gplev0, omap: Omap.dataIn, rp1: (Rp1.rioIn, nil))
     }
 
-    /// The read/write bit of the output latch (omap DATAOUT); nil on bcm, which has no readable latch.
+    /// The read/write bit of the output latch (omap DATAOUT, rp1 RIO OUT); nil on bcm, which has
+    /// no readable latch.
     public func outputLatchBit(pin: Int) throws(IOGateError) -> RegisterBit? {
         try checkPin(pin)
-        return model == .omap ? RegisterBit(offset: Omap.dataOut, bit: pin) : nil
+        switch model {
+        case .omap: return RegisterBit(offset: Omap.dataOut, bit: pin)
+        case .rp1: return Rp1.rioBit(pin, Rp1.rioOut)
+        default: return nil
+        }
     }
 
-    /// The pin's own pull field (bcm2711 GPIO_PUP_PDN_CNTRL_REGn); nil on bcm2835, whose pulls are
-    /// latched through GPPUD and GPPUDCLKn, and on omap, whose pulls live in the control module's pad
-    /// registers.
+    /// The pin's own pull field (bcm2711 GPIO_PUP_PDN_CNTRL_REGn, rp1 pad PULL); nil on bcm2835,
+    /// whose pulls are latched through GPPUD and GPPUDCLKn, and on omap, whose pulls live in the
+    /// control module's pad registers.
     public func pullField(pin: Int) throws(IOGateError) -> RegisterField? {
         try checkPin(pin)
+        if model == .rp1 { return RegisterField(offset: Rp1.pad(pin), shift: Rp1.padPull.shift, width: Rp1.padPull.width) }
         guard model == .bcm2711 else { return nil }
         let n = GPIOLayout.bcm2711PinsPerPullRegister
         return RegisterField(offset: Bcm.pupPdnCntrl0 + UInt64(pin / n) * 4, shift: (pin % n) * 2, width: 2)
     }
 
-    private func bankBit(pin: Int, bcm: UInt64, omap: UInt64) throws(IOGateError) -> RegisterBit {
+    private func bankBit(pin: Int, bcm: UInt64, omap: UInt64, rp1: (UInt64, GPIORegisterAlias?)) throws(IOGateError) -> RegisterBit {
         try checkPin(pin)
         if model == .omap { return RegisterBit(offset: omap, bit: pin) }
+        if model == .rp1 { return Rp1.rioBit(pin, rp1.0, rp1.1) }
         return RegisterBit(offset: bcm + UInt64(pin / 32) * 4, bit: pin % 32)
     }
 
@@ -136,6 +156,7 @@ public struct GPIOLayout: Hashable, Sendable {
     }
 
     private static func makeRegisters(model: GPIOModelKind, pins: Int) -> [GPIORegister] {
+        if model == .rp1 { return Rp1.registers(pins: pins) }
         if model == .omap {
             return [
                 (GPIORegisterKind.function, Omap.oe), (.level, Omap.dataIn), (.outputLatch, Omap.dataOut),

@@ -23,13 +23,15 @@ public enum GPIOChipMatcher {
 
     /// The label the kernel driver gives a block's chip, where it is fixed:
     /// drivers/pinctrl/bcm/pinctrl-bcm2835.c names its gpio_chip `MODULE_NAME` ("pinctrl-bcm2835")
-    /// or "pinctrl-bcm2711". drivers/gpio/gpio-omap.c labels banks "gpio-0-31", "gpio-32-63", ...
+    /// or "pinctrl-bcm2711", and drivers/pinctrl/pinctrl-rp1.c its 54-line chip `MODULE_NAME`
+    /// ("pinctrl-rp1"). drivers/gpio/gpio-omap.c labels banks "gpio-0-31", "gpio-32-63", ...
     /// from a counter in probe order, which need not be address order, so omap banks are matched
     /// by their sysfs device (`44e07000.gpio`) only.
     public static func driverLabel(for model: GPIOModelKind) -> String? {
         switch model {
         case .bcm2835: "pinctrl-bcm2835"
         case .bcm2711: "pinctrl-bcm2711"
+        case .rp1: "pinctrl-rp1"
         default: nil
         }
     }

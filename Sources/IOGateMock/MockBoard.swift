@@ -3,9 +3,10 @@ import IOGateCore
 
 /// A simulated board: a `RegisterSpace` addressed by physical address, built from a board file.
 ///
-/// GPIO windows whose model has a `GPIOLayout` (`bcm2835`, `bcm2711`, `omap`) behave like the
-/// silicon: set/clear registers change the output latch of the pins written as 1 and read as 0
-/// (bcm) or as DATAOUT (omap); level registers are read-only and show the latch for outputs and
+/// GPIO windows whose model has a `GPIOLayout` (`bcm2835`, `bcm2711`, `rp1`, `omap`) behave like
+/// the silicon: set/clear registers and atomic aliases change the output latch of the pins written
+/// as 1 and read as 0 (bcm) or as DATAOUT (omap); rp1's RIO OUT and OE read back as written, and
+/// its pins start with no function and a pull-down; level registers are read-only and show the latch for outputs and
 /// the simulated input level (set with `setInputLevel`) or the pull for inputs; function-select
 /// and pull registers read back as written. OMAP's OE resets to all ones (all inputs), as on the
 /// chip. Every other address, including other windows and GPIO blocks of other models, is plain
@@ -148,8 +149,7 @@ public final class MockBoard: RegisterSpace, @unchecked Sendable {
     private func touchesBlock(_ address: UInt64, _ width: AccessWidth) -> Bool {
         let last = address &+ UInt64(width.bytes - 1)
         return blocks.contains { b in
-            let r = b.window.range
-            return last >= address ? address <= r.last && r.base <= last : true
+            last >= address ? address <= b.span.upperBound && b.span.lowerBound <= last : true
         }
     }
 

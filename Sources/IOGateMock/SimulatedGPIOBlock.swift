@@ -2,14 +2,21 @@ import IOGateCore
 
 /// The state and register behaviour of one simulated GPIO block, as the silicon does it.
 ///
-/// Function-select and pull registers, and every offset the layout does not model, are plain
-/// memory (they read back as written). Output latches and simulated input levels are kept here,
-/// as bit masks indexed by pin. Always used under `MockBoard`'s lock.
+/// Function-select, pull and pad registers, and every offset the layout does not model, are plain
+/// memory (they read back as written). Output latches, rp1 output enables and simulated input
+/// levels are kept here, as bit masks indexed by pin. A store to an atomic alias (rp1) sets,
+/// clears or inverts the written 1 bits of its register; a load from one reads the register.
+/// Always used under `MockBoard`'s lock.
 struct SimulatedGPIOBlock {
     let window: BoardWindow
     let layout: GPIOLayout
+    /// The physical addresses the block answers: its window, and on rp1 the RIO and pad registers
+    /// that follow it (`GPIOLayout.addresses(at:)`).
+    let span: ClosedRange<UInt64>
     /// The output latch: bit n is pin n's driven value.
     var latch: UInt64 = 0
+    /// rp1 RIO OE: bit n set when pin n drives its output.
+    var outputEnable: UInt64 = 0
     /// Pins whose level the test (the outside world) drives.
     var driven: UInt64 = 0
     /// Levels of the `driven` pins.
@@ -20,27 +27,37 @@ struct SimulatedGPIOBlock {
     init(window: BoardWindow, layout: GPIOLayout, memory: inout SparseMemory) {
         self.window = window
         self.layout = layout
+        span = layout.addresses(at: window)
         latchedPulls = Array(repeating: .none, count: layout.pins)
         // GPIO_OE resets to all ones (every pin an input) on OMAP4/AM335x; BCM's GPFSEL reset of
         // zero (all inputs) is already what zeroed memory gives.
         if layout.model == .omap, let oe = layout.registers.first(where: { $0.kind == .function }) {
             memory.storeWord(window.range.base + oe.offset, UInt32(truncatingIfNeeded: oe.usedMask), byteMask: .max)
         }
+        // rp1: every CTRL at FUNCSEL 0x1f (RP1_FSEL_NONE_HW, no function) and every pad input-enabled
+        // with a pull-down, 4 mA drive and Schmitt trigger (0x56): what Raspberry Pi OS's `pinctrl`
+        // shows as `no pd` for an unclaimed Pi 5 pin. This is the mock's start state, not a datasheet figure.
+        if layout.model == .rp1 {
+            for reg in layout.registers where reg.alias == nil && (reg.kind == .function || reg.kind == .pad) {
+                memory.storeWord(window.range.base + reg.offset, reg.kind == .function ? 0x1f : 0x56, byteMask: .max)
+            }
+        }
     }
 
     /// True when the 32-bit register at the 4-aligned physical `address` belongs to this block.
-    func contains(_ address: UInt64) -> Bool {
-        address >= window.range.base && address - window.range.base < window.range.length
-    }
+    func contains(_ address: UInt64) -> Bool { span.contains(address) }
 
     // MARK: Registers
 
     /// Reads the 32-bit register at `offset` from the window base.
     func read(offset: UInt64, memory: SparseMemory) -> UInt32 {
         guard let reg = layout.register(at: offset) else { return word(offset, memory) }
+        if let alias = reg.alias { return read(offset: offset - alias.delta, memory: memory) }
         switch reg.kind {
-        case .function, .pull, .pullControl, .pullClock:
+        case .function, .pull, .pullControl, .pullClock, .pad:
             return word(offset, memory)
+        case .outputEnable:
+            return bits(outputEnable, reg)
         case .outputSet, .outputClear:
             // GPSET/GPCLR are write-only and read as 0; SETDATAOUT/CLEARDATAOUT read back DATAOUT.
             return layout.model == .omap ? bits(latch, reg) : 0
@@ -60,12 +77,19 @@ struct SimulatedGPIOBlock {
             memory.storeWord(address, value, byteMask: byteMask)
             return
         }
+        if let alias = reg.alias {
+            let target = offset - alias.delta
+            let old = UInt64(read(offset: target, memory: memory))
+            let new = alias.apply(UInt64(value & byteMask), to: old)
+            write(offset: target, value: UInt32(truncatingIfNeeded: new), byteMask: .max, memory: &memory)
+            return
+        }
         // The pins whose bits this write carries, and the 1 bits among them, as pin-indexed masks.
         let written = UInt64(byteMask) & reg.usedMask
         let writtenPins = written << UInt64(reg.firstPin)
         let ones = (UInt64(value) & written) << UInt64(reg.firstPin)
         switch reg.kind {
-        case .function, .pull, .pullControl:
+        case .function, .pull, .pullControl, .pad:
             memory.storeWord(address, value, byteMask: byteMask)
         case .pullClock:
             memory.storeWord(address, value, byteMask: byteMask)
@@ -78,6 +102,8 @@ struct SimulatedGPIOBlock {
             latch &= ~ones
         case .outputLatch:
             latch = (latch & ~writtenPins) | ones
+        case .outputEnable:
+            outputEnable = (outputEnable & ~writtenPins) | ones
         case .level:
             break  // read-only on the silicon
         }
@@ -85,17 +111,15 @@ struct SimulatedGPIOBlock {
 
     // MARK: Pins
 
-    /// The pin's selected function, from its function-select field.
+    /// The pin's selected function, from its registers as the layout reads them.
     func function(pin: Int, memory: SparseMemory) -> PinFunction {
-        guard let field = try? layout.functionField(pin: pin) else { return .input }
-        return layout.decode(fieldValue: field.extract(from: UInt64(word(field.offset, memory))))
+        layout.function(pin: pin) { UInt64(read(offset: $0, memory: memory)) }
     }
 
-    /// The pin's pull: its bcm2711 pull field, what GPPUDCLKn latched on bcm2835, none on omap.
+    /// The pin's pull: its pull field (bcm2711, rp1), what GPPUDCLKn latched on bcm2835, none on omap.
     func pull(pin: Int, memory: SparseMemory) -> PinPull {
         if layout.model == .bcm2835 { return latchedPulls[pin] }
-        guard let field = (try? layout.pullField(pin: pin)) ?? nil else { return .none }
-        return layout.decodePull(fieldValue: field.extract(from: UInt64(word(field.offset, memory)))) ?? .none
+        return layout.pull(pin: pin) { UInt64(read(offset: $0, memory: memory)) } ?? .none
     }
 
     /// The pad level: the latch for an output; for an input or an alternate function (a

@@ -6,7 +6,7 @@ import Logging
 /// a kernel driver or another program has claimed (`protect_kernel_lines`, on by default).
 ///
 /// Built once at start for the GPIO blocks the daemon serves whose register model maps bits to
-/// pins (`GPIOLayout`: bcm2835, bcm2711, omap) and whose kernel GPIO chip can be found
+/// pins (`GPIOLayout`: bcm2835, bcm2711, rp1, omap) and whose kernel GPIO chip can be found
 /// (`GPIOChipMatcher`). Each guarded store asks the kernel, through `GPIOLineInfoSource`, about
 /// exactly the pins it would change; reads are never checked.
 public final class KernelLineGuard: WriteGuard, @unchecked Sendable {
@@ -16,6 +16,8 @@ public final class KernelLineGuard: WriteGuard, @unchecked Sendable {
         public let layout: GPIOLayout
         public let chip: GPIOChipInfo
         public let reason: GPIOChipMatcher.Reason
+        /// Where its registers are: the window, and on rp1 the RIO and pad registers after it.
+        public var addresses: ClosedRange<UInt64> { layout.addresses(at: window) }
     }
 
     /// The blocks this guard protects.
@@ -70,7 +72,7 @@ public final class KernelLineGuard: WriteGuard, @unchecked Sendable {
         throws(IOGateError)
     {
         let end = address &+ UInt64(width.bytes)
-        for block in blocks where block.window.range.base < end && address <= block.window.range.last {
+        for block in blocks where block.addresses.lowerBound < end && address <= block.addresses.upperBound {
             // An access that starts below the block (a 64-bit store at base-4) covers it from a byte on.
             let skip = block.window.range.base > address ? block.window.range.base - address : 0
             let offset = address + skip - block.window.range.base

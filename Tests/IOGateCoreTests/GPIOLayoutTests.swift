@@ -29,7 +29,7 @@ private let affectCases: [(GPIOLayout, UInt64, UInt64, [Int], GPIORegisterKind)]
 struct GPIOLayoutTests {
     @Test(arguments: GPIOModelKind.allCases)
     func supportedModels(model: GPIOModelKind) {
-        let supported: Set<GPIOModelKind> = [.bcm2835, .bcm2711, .omap]
+        let supported: Set<GPIOModelKind> = [.bcm2835, .bcm2711, .rp1, .omap]
         #expect((GPIOLayout(model: model, pins: 32) != nil) == supported.contains(model))
     }
 
@@ -144,7 +144,7 @@ struct GPIOLayoutTests {
         }
     }
 
-    @Test(arguments: ["", "input", "IN", "alt6", "alt", "alt-1", "alt00", "out "])
+    @Test(arguments: ["", "input", "IN", "alt9", "alt", "alt-1", "alt00", "out ", "None"])
     func unparsableFunctions(text: String) {
         #expect(PinFunction(text) == nil)
     }
@@ -234,6 +234,6 @@ struct GPIOLayoutTests {
 
     @Test func kinds() {
         #expect(GPIORegisterKind.level.isReadOnly)
-        #expect(GPIORegisterKind.allCases.filter(\.changesOutput) == [.outputSet, .outputClear, .outputLatch])
+        #expect(GPIORegisterKind.allCases.filter(\.changesOutput) == [.outputSet, .outputClear, .outputLatch, .outputEnable])
     }
 }

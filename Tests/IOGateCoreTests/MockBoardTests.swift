@@ -26,11 +26,11 @@ private let rpi4Text = """
     source = "bcm283x.dtsi serial@7e201000"
 
     [[window]]
-    name = "rp1-gpio"
-    base = 0x1F000D0000
-    length = 0xC000
-    model = "rp1"
-    pins = 54
+    name = "pio"
+    base = 0x1C20800
+    length = 0x400
+    model = "sunxi"
+    pins = 32
     source = "a block of a model the mock does not simulate: plain memory"
     """
 
@@ -215,7 +215,7 @@ struct MockBoardTests {
     @Test(arguments: AccessWidth.allCases)
     func plainMemoryStoresAndLoadsEveryWidth(width: AccessWidth) throws {
         let b = try rpi4()
-        for address: UInt64 in [0xFE20_1000, 0xFE20_11F8, 0x1F_000D_0000, 0x1F_000D_4008, 0x7_0000_0000] {
+        for address: UInt64 in [0xFE20_1000, 0xFE20_11F8, 0x01C2_0800, 0x01C2_0BF8, 0x7_0000_0000] {
             #expect(b.load(address, width) == 0)
             b.store(address, width, 0x8877_6655_4433_2211)
             #expect(b.load(address, width) == 0x8877_6655_4433_2211 & width.maxValue)
@@ -290,7 +290,7 @@ struct MockBoardTests {
 
     @Test func errorsNameTheProblem() throws {
         let b = try rpi4()
-        #expect(throws: IOGateError(.notFound, "board 'rpi4-test' has no window 'gpio9'; windows: gpio, uart0, rp1-gpio")) {
+        #expect(throws: IOGateError(.notFound, "board 'rpi4-test' has no window 'gpio9'; windows: gpio, uart0, pio")) {
             try b.setInputLevel(window: "gpio9", pin: 0, high: true)
         }
         #expect(throws: IOGateError(.notFound, "window 'uart0' is not a GPIO block; simulated GPIO windows: gpio")) {
@@ -298,9 +298,9 @@ struct MockBoardTests {
         }
         #expect(
             throws: IOGateError(
-                .notFound, "window 'rp1-gpio' has model rp1, which the mock simulates as plain memory; simulated GPIO windows: gpio")
+                .notFound, "window 'pio' has model sunxi, which the mock simulates as plain memory; simulated GPIO windows: gpio")
         ) {
-            try b.outputLatch(window: "rp1-gpio")
+            try b.outputLatch(window: "pio")
         }
         #expect(throws: IOGateError(.notFound, "pin 58 does not exist on this bcm2711 block; pins 0...57")) {
             try b.setInputLevel(window: "gpio", pin: 58, high: true)

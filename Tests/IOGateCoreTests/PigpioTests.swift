@@ -167,11 +167,11 @@ private let omapWindows = (0..<2).map { i in
         let b = try board(
             """
             [[window]]
-            name = "gpio"
-            base = 0x1f000d0000
-            length = 0xc000
-            model = "rp1"
-            pins = 54
+            name = "pio"
+            base = 0x1c20800
+            length = 0x400
+            model = "sunxi"
+            pins = 32
             source = "test"
             """)
         #expect(PigpioPinMap(board: b) == nil)

@@ -83,10 +83,12 @@ public enum PigpioMode {
         }
     }
 
-    /// The pigpio mode number of a function.
+    /// The pigpio mode number of a function. pigpio knows ALT0-ALT5 only: a pin with no function
+    /// (rp1 `none`, its reset state: the pad's input buffer stays enabled) reads as PI_INPUT, and
+    /// RP1's a6-a8 read as PI_ALT5, the number RP1 has no other use for (its a5 is the GPIO itself).
     public static func mode(_ function: PinFunction) -> UInt32 {
         switch function {
-        case .input: 0
+        case .input, .none: 0
         case .output: 1
         case .alt(let n): n <= 3 ? UInt32(4 + n) : n == 4 ? 3 : 2
         }

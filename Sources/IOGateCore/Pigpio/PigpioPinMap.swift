@@ -19,7 +19,7 @@ public struct PigpioPinMap: Sendable {
     public let pinCount: Int
 
     /// The map of a board, or nil when none of its GPIO windows has a register model that
-    /// `GPIOLayout` supports (bcm2835, bcm2711, omap).
+    /// `GPIOLayout` supports (bcm2835, bcm2711, rp1, omap).
     public init?(board: Board) {
         var blocks: [Block] = []
         var next = 0
@@ -70,10 +70,11 @@ public struct PigpioPinMap: Sendable {
     }
 
     /// The addresses of the registers a pigpio client must be able to write for `pin` to count as
-    /// writable: its function select, set and clear registers. nil for a pin the board lacks.
+    /// writable: every register that making it an input or output and driving it writes (function
+    /// select, set and clear; on rp1 also RIO OE and the pad). nil for a pin the board lacks.
     public func controlRegisters(_ pin: Int) -> [UInt64]? {
-        guard let f = functionField(pin), let s = bit(.outputSet, pin), let c = bit(.outputClear, pin) else { return nil }
-        return [f.address, s.address, c.address]
+        guard let (b, local) = locate(pin), let offsets = try? b.layout.controlOffsets(pin: local) else { return nil }
+        return offsets.map { address(b, $0) }
     }
 
     /// The register writes that set (or clear) the pins of `bank` whose bits are in `bits`: one

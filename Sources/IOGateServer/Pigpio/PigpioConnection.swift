@@ -100,48 +100,45 @@ final class PigpioConnection {
     }
 
     func setMode(_ pin: Int, _ mode: UInt32) -> Int32 {
-        guard let f = pins.functionField(pin), let (block, _) = pins.locate(pin) else { return PigpioStatus.badGPIO }
-        guard let function = PigpioMode.function(mode), let code = try? block.layout.encode(function) else { return PigpioStatus.badMode }
-        guard writable(pin) else { return PigpioStatus.notPermitted }
-        return permitted { () throws(IOGateError) in
-            _ = try executor.modify(f.address, .word, mask: f.field.mask, value: f.field.insert(code, into: 0))
+        guard let (block, local) = pins.locate(pin) else { return PigpioStatus.badGPIO }
+        guard let function = PigpioMode.function(mode), let steps = try? block.layout.steps(selecting: function, pin: local) else {
+            return PigpioStatus.badMode
         }
+        guard writable(pin) else { return PigpioStatus.notPermitted }
+        return run(steps, block)
     }
 
     func getMode(_ pin: Int) -> Int32 {
-        guard let f = pins.functionField(pin), let (block, _) = pins.locate(pin) else { return PigpioStatus.badGPIO }
+        guard let (block, local) = pins.locate(pin) else { return PigpioStatus.badGPIO }
         do {
-            let v = try executor.read(f.address, .word)
-            return Int32(PigpioMode.mode(block.layout.decode(fieldValue: f.field.extract(from: v))))
+            let base = block.window.range.base
+            let function = try block.layout.function(pin: local) { offset throws(IOGateError) in try executor.read(base + offset, .word) }
+            return Int32(PigpioMode.mode(function))
         } catch {
             return PigpioStatus.notPermitted
         }
     }
 
     func setPull(_ pin: Int, _ pud: UInt32) -> Int32 {
-        guard let (block, _) = pins.locate(pin) else { return PigpioStatus.badGPIO }
-        guard let pull = PigpioMode.pull(pud), let code = try? block.layout.encodePull(pull) else { return PigpioStatus.badPUD }
-        guard writable(pin) else { return PigpioStatus.notPermitted }
-        if let f = pins.pullField(pin) {
-            return permitted { () throws(IOGateError) in
-                _ = try executor.modify(f.address, .word, mask: f.field.mask, value: f.field.insert(code, into: 0))
-            }
+        guard let (block, local) = pins.locate(pin) else { return PigpioStatus.badGPIO }
+        guard let pull = PigpioMode.pull(pud), let steps = try? block.layout.steps(selecting: pull, pin: local) else {
+            return PigpioStatus.badPUD
         }
-        // BCM2835: write the code to GPPUD, wait, clock it into the pin with GPPUDCLKn, wait, then
-        // clear both (the sequence of pinctrl-bcm2835.c, bcm2835_pull_config_set; 150 cycles each).
-        guard let (block, local) = pins.locate(pin),
-            let clock = block.layout.registers.first(where: { $0.kind == .pullClock && $0.pins.contains(local) }),
-            let control = block.layout.registers.first(where: { $0.kind == .pullControl })
-        else { return PigpioStatus.badPUD }
+        guard writable(pin) else { return PigpioStatus.notPermitted }
+        return run(steps, block)
+    }
+
+    /// Runs a pin's register steps through the executor; the first refusal stops the rest.
+    func run(_ steps: [GPIOStep], _ block: PigpioPinMap.Block) -> Int32 {
         let base = block.window.range.base
-        let bit = UInt64(1) << UInt64(local - clock.firstPin)
         return permitted { () throws(IOGateError) in
-            try executor.write(base + control.offset, .word, [code])
-            usleep(2)
-            try executor.write(base + clock.offset, .word, [bit])
-            usleep(2)
-            try executor.write(base + control.offset, .word, [0])
-            try executor.write(base + clock.offset, .word, [0])
+            for step in steps {
+                switch step {
+                case .modify(let offset, let mask, let value): _ = try executor.modify(base + offset, .word, mask: mask, value: value)
+                case .write(let offset, let value): try executor.write(base + offset, .word, [value])
+                case .pause(let us): usleep(UInt32(us))
+                }
+            }
         }
     }
 
@@ -152,17 +149,14 @@ final class PigpioConnection {
 
     /// pigpio's gpioWrite: drive the level first (no glitch), then make the pin an output.
     func writePin(_ pin: Int, _ level: UInt32) -> Int32 {
-        guard let f = pins.functionField(pin), let (block, _) = pins.locate(pin),
-            let b = pins.bit(level == 0 ? .outputClear : .outputSet, pin)
-        else { return PigpioStatus.badGPIO }
-        guard level <= 1 else { return PigpioStatus.badLevel }
-        guard writable(pin), let output = try? block.layout.encode(.output) else { return PigpioStatus.notPermitted }
-        return permitted { () throws(IOGateError) in
-            try executor.write(b.address, .word, [b.mask])
-            if f.field.extract(from: try executor.read(f.address, .word)) != output {
-                _ = try executor.modify(f.address, .word, mask: f.field.mask, value: f.field.insert(output, into: 0))
-            }
+        guard let (block, local) = pins.locate(pin), let b = pins.bit(level == 0 ? .outputClear : .outputSet, pin) else {
+            return PigpioStatus.badGPIO
         }
+        guard level <= 1 else { return PigpioStatus.badLevel }
+        guard writable(pin), let output = try? block.layout.steps(selecting: .output, pin: local) else { return PigpioStatus.notPermitted }
+        let status = permitted { () throws(IOGateError) in try executor.write(b.address, .word, [b.mask]) }
+        guard status == 0 else { return status }
+        return getMode(pin) == Int32(PigpioMode.mode(.output)) ? 0 : run(output, block)
     }
 
     /// BR1/BR2: the bank's levels; nil when a level register is refused.

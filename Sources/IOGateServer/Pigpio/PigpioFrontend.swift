@@ -27,7 +27,7 @@ final class PigpioFrontend: @unchecked Sendable {
         }
         guard let board = daemon.board, let pins = PigpioPinMap(board: board) else {
             let which =
-                daemon.board.map { "board '\($0.id)' has no GPIO window with a supported register model (bcm2835, bcm2711, omap)" }
+                daemon.board.map { "board '\($0.id)' has no GPIO window with a supported register model (bcm2835, bcm2711, rp1, omap)" }
                 ?? "no board is set"
             throw IOGateError(.config, "\(config.file): pigpio_listen needs a board whose GPIO pins IOGate can model, but \(which)")
         }

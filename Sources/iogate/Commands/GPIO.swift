@@ -3,9 +3,12 @@ import IOGate
 
 struct GPIO: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Pin commands on a granted GPIO window (bcm2835, bcm2711, omap models).",
+        abstract: "Pin commands on a granted GPIO window (bcm2835, bcm2711, rp1, omap models).",
         discussion: """
-            iogate gpio PIN mode in|out|alt0..alt5    select the pin's function (atomic modify)
+            iogate gpio PIN mode in|out|alt0..alt8|none  select the pin's function (atomic modifies;
+                                                      bcm: alt0..alt5, rp1: alt0..alt8 but alt5, and none;
+                                                      omap: in and out)
+            iogate gpio PIN pull up|down|none         select the pull resistor (bcm2835, bcm2711, rp1)
             iogate gpio PIN get                       print the level: 0 or 1
             iogate gpio PIN set 0|1                   drive the pin (set/clear registers)
             iogate gpio PIN toggle                    invert the output; prints the new level
@@ -13,15 +16,16 @@ struct GPIO: ParsableCommand {
             iogate gpio lines [--json]                list every GPIO chip and line the kernel exposes
                                                       (read through libgpiod from /dev/gpiochip*, not the daemon)
             PIN is a number counted across the granted GPIO banks (17; AM335x 49 = gpio1:17) or BANK:PIN.
+            On a Raspberry Pi 5 (rp1) the grant must cover the board's gpio, rio and pads windows.
             """)
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Pin number or BANK:PIN.") var pin: String
-    @Argument(help: "mode, get, set, toggle or info.") var action: String?
-    @Argument(help: "The mode (in, out, alt0..alt5) or level (0, 1).") var value: String?
+    @Argument(help: "mode, pull, get, set, toggle or info.") var action: String?
+    @Argument(help: "The mode (in, out, alt0..alt8, none), pull (up, down, none) or level (0, 1).") var value: String?
     @Flag(name: .long, help: "With 'lines': print JSON.") var json = false
 
-    static let actions = ["mode", "get", "set", "toggle", "info"]
+    static let actions = ["mode", "pull", "get", "set", "toggle", "info"]
 
     func validate() throws {
         if pin == GPIOLines.word {
@@ -38,8 +42,10 @@ struct GPIO: ParsableCommand {
         switch action {
         case "mode":
             guard let v = value, PinFunction(v) != nil else {
-                throw ValidationError("mode needs one of: in, out, alt0, alt1, alt2, alt3, alt4, alt5")
+                throw ValidationError("mode needs one of: \(PinFunction.allNamed.map(\.description).joined(separator: ", "))")
             }
+        case "pull":
+            guard let v = value, PinPull(rawValue: v) != nil else { throw ValidationError("pull needs one of: up, down, none") }
         case "set":
             guard value == "0" || value == "1" else { throw ValidationError("set needs 0 or 1") }
         default:
@@ -57,6 +63,7 @@ struct GPIO: ParsableCommand {
         let p = try gate.gpio(pin)
         switch action {
         case "mode": try p.setFunction(PinFunction(value!)!, gate)
+        case "pull": try p.setPull(PinPull(rawValue: value!)!, gate)
         case "get": print(try p.get(gate) ? "1" : "0")
         case "set": try p.set(value == "1", gate)
         case "toggle": print(try p.toggle(gate) ? "1" : "0")
