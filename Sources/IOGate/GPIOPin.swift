@@ -44,8 +44,22 @@ public struct GPIOPin: Sendable {
         try run(layout.steps(selecting: pull, pin: pin), gate)
     }
 
-    /// Runs register steps in order; the first refusal stops the rest.
+    /// Runs register steps in order. Several steps without a pause (rp1) go as one batch, which
+    /// the daemon checks whole before running any of it, under the windows' locks: a refusal
+    /// (a window not granted, a claimed line) leaves every register as it was. Steps with pauses
+    /// (bcm2835's pull clocking) run one by one; the first refusal stops the rest.
     func run(_ steps: [GPIOStep], _ gate: IOGateClient) throws(IOGateError) {
+        let ops: [BatchOp] = steps.compactMap { step in
+            switch step {
+            case .modify(let offset, let mask, let value): .modify(window.base + offset, mask: mask, value: value)
+            case .write(let offset, let value): .write(window.base + offset, value)
+            case .pause: nil
+            }
+        }
+        if steps.count > 1, ops.count == steps.count {
+            _ = try gate.batch(ops)
+            return
+        }
         for step in steps {
             switch step {
             case .modify(let offset, let mask, let value): try gate.modify(window.base + offset, mask: mask, value: value)

@@ -182,18 +182,18 @@ final class KernelLineGuardDaemonTests {
         FakeGPIOLineSource.chip(name: "gpiochip1", label: "raspberrypi-exp-gpio", count: 8),
     ])
 
-    func config(_ extra: String = "") throws -> Config {
+    func config(_ extra: String = "", board: String = "rpi4", windows: String = #"["gpio"]"#) throws -> Config {
         func text(_ seccomp: String) -> String {
             """
             device = "mock"
-            board = "rpi4"
+            board = "\(board)"
             socket = "\(dir.file("g.sock"))"
             audit = "none"
             \(seccomp)
             \(extra)
             [[grant]]
             uid = \(getuid())
-            windows = ["gpio"]
+            windows = \(windows)
             access = "rw"
             """
         }
@@ -205,9 +205,12 @@ final class KernelLineGuardDaemonTests {
     }
 
     /// Starts a daemon and serves it on a background thread; the caller stops it.
-    func start(_ extra: String = "", gpioLines: GPIOLineInfoSource?) throws -> Daemon {
+    func start(
+        _ extra: String = "", board: String = "rpi4", windows: String = #"["gpio"]"#, gpioLines: GPIOLineInfoSource?
+    ) throws -> Daemon {
         let d = try Daemon(
-            config: try config(extra), boards: try BoardDirectory.catalog(repositoryRoot + "/boards"), logger: log.logger,
+            config: try config(extra, board: board, windows: windows), boards: try BoardDirectory.catalog(repositoryRoot + "/boards"),
+            logger: log.logger,
             gpioLines: gpioLines)
         try d.start()
         Thread.detachNewThread { d.serve() }
@@ -271,6 +274,43 @@ final class KernelLineGuardDaemonTests {
         try pin17.setFunction(.output, c)
         try pin17.set(true, c)
         #expect(try pin17.get(c) == true)
+    }
+
+    /// RP1: a pin's registers are in three windows (CTRL in gpio, OUT/OE in rio, its pad in pads),
+    /// and every register has atomic aliases; all of them count as the pin's.
+    @Test func raspberryPi5PinsAcrossTheirThreeWindows() throws {
+        let rp1 = FakeGPIOLineSource(chips: [
+            FakeGPIOLineSource.chip(name: "gpiochip0", label: "pinctrl-rp1", device: "1f000d0000.gpio", count: 54)
+        ])
+        let d = try start(board: "rpi5", windows: #"["gpio", "rio", "pads"]"#, gpioLines: rp1)
+        defer { d.stop() }
+        #expect(log.messages.contains { $0.contains("window gpio is GPIO chip gpiochip0 [pinctrl-rp1]") }, "\(log.messages)")
+        rp1.claim(chip: "gpiochip0", offset: 17, consumer: "led0")
+        rp1.claim(chip: "gpiochip0", offset: 40, consumer: "fan")
+        let c = try IOGateClient(socketPath: d.config.socket)
+        let attempts: [(String, () throws(IOGateError) -> Void)] = [
+            ("output", { () throws(IOGateError) in try c.gpio(17).set(true, c) }),  // RIO OUT set alias
+            ("output", { () throws(IOGateError) in try c.gpio(17).setFunction(.output, c) }),  // RIO OE set alias first
+            ("pull", { () throws(IOGateError) in try c.gpio(17).setPull(.up, c) }),  // pad register
+            ("function", { () throws(IOGateError) in try c.write(0x1F_000D_208C, 1 << 13) }),  // CTRL set alias: OUTOVER
+            ("output", { () throws(IOGateError) in try c.gpio(40).set(false, c) }),  // bank 2, line 6
+        ]
+        for (what, attempt) in attempts {
+            do {
+                try attempt()
+                Issue.record("a change of a claimed pin was allowed (\(what))")
+            } catch {
+                #expect(error.code == .lineBusy && error.message.contains(what), "\(error.message)")
+            }
+        }
+        #expect(try c.read(0x1F_000E_0000) == 0)  // RIO OUT untouched
+        #expect(try c.read(0x1F_000D_008C) == 0x1F)  // GPIO17_CTRL untouched
+        // Pin 18 shares RIO OUT and OE with 17 and is free.
+        let pin18 = try c.gpio(18)
+        try pin18.setFunction(.output, c)
+        try pin18.set(true, c)
+        #expect(try pin18.get(c) == true)
+        #expect(try pin18.function(c) == .output)
     }
 
     @Test func offWhenConfiguredOff() throws {

@@ -182,3 +182,66 @@ final class MockBoardEndToEndTests {
         for sub in ["read", "write", "modify", "wait", "dump", "windows", "boards", "gpio", "demo"] { #expect(h.stdout.contains(sub)) }
     }
 }
+
+/// A Raspberry Pi 5 (RP1) on the mock, through the CLI as an unprivileged user: a pin's CTRL is
+/// in `gpio`, its OUT/OE/IN bits in `rio`, its pad in `pads`.
+@Suite struct RP1MockEndToEndTests {
+    @Test func pinModeSetToggleAndPullOnRP1() throws {
+        let d = try DaemonProcess(
+            config: """
+                device = "mock"
+                board = "rpi5"
+                socket = "@SOCKET@"
+                socket_mode = "0666"
+                [[grant]]
+                uid = \(otherUID)
+                windows = ["gpio", "rio", "pads"]
+                access = "rw"
+                """)
+        func cli(_ args: String...) throws -> Run { try iogate(d.socket, args, asUID: otherUID) }
+        #expect(try cli("gpio", "17", "info").stdout == "gpio:17 (rp1): function none, level 0, pull down\n")
+        #expect(try cli("gpio", "17", "mode", "out").status == 0)
+        #expect(try cli("read", "gpio+0x8c").stdout == "0x00000005\n")  // GPIO17_CTRL FUNCSEL = RIO
+        #expect(try cli("read", "rio+0x4").stdout == "0x00020000\n")  // RIO OE
+        #expect(try cli("gpio", "17", "set", "1").status == 0)
+        #expect(try cli("read", "rio+0x8").stdout == "0x00020000\n")  // RIO IN
+        #expect(try cli("gpio", "17", "get").stdout == "1\n")
+        #expect(try cli("gpio", "17", "toggle").stdout == "0\n")
+        #expect(try cli("read", "rio+0x0").stdout == "0x00000000\n")
+        #expect(try cli("gpio", "17", "mode", "in").status == 0)
+        #expect(try cli("gpio", "17", "pull", "up").status == 0)
+        #expect(try cli("read", "pads+0x48").stdout == "0x0000005A\n")
+        #expect(try cli("gpio", "17", "info").stdout == "gpio:17 (rp1): function in, level 1, pull up\n")
+        // Bank 2: pin 40 is line 6, CTRL at 0x8000 + 8*6 + 4.
+        #expect(try cli("gpio", "40", "mode", "alt3").status == 0)
+        #expect(try cli("read", "gpio+0x8034").stdout == "0x00000003\n")
+        #expect(try cli("gpio", "40", "info").stdout == "gpio:40 (rp1): function alt3, level 0, pull down\n")
+        let alt5 = try cli("gpio", "17", "mode", "alt5")
+        #expect(alt5.status == 1)
+        #expect(alt5.stderr.contains("RP1's a5 is the GPIO function: use in or out"), "\(alt5.stderr)")
+        let bad = try cli("gpio", "17", "pull", "sideways")
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("pull needs one of: up, down, none"), "\(bad.stderr)")
+    }
+
+    @Test func withoutThePadsWindowNothingChanges() throws {
+        let d = try DaemonProcess(
+            config: """
+                device = "mock"
+                board = "rpi5"
+                socket = "@SOCKET@"
+                socket_mode = "0666"
+                [[grant]]
+                uid = \(otherUID)
+                windows = ["gpio", "rio"]
+                access = "rw"
+                """)
+        let r = try iogate(d.socket, ["gpio", "17", "mode", "out"], asUID: otherUID)
+        #expect(r.status == 1)
+        // The pad register is outside the grant; the batch is refused whole, so OE stays clear.
+        #expect(r.stderr.contains("0x1F000F0048"), "\(r.stderr)")
+        #expect(r.stderr.contains("nothing was run"), "\(r.stderr)")
+        #expect(try iogate(d.socket, ["read", "rio+0x4"], asUID: otherUID).stdout == "0x00000000\n")
+        #expect(try iogate(d.socket, ["read", "gpio+0x8c"], asUID: otherUID).stdout == "0x0000001F\n")
+    }
+}
