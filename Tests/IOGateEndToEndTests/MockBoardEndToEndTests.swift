@@ -186,8 +186,9 @@ final class MockBoardEndToEndTests {
 /// A Raspberry Pi 5 (RP1) on the mock, through the CLI as an unprivileged user: a pin's CTRL is
 /// in `gpio`, its OUT/OE/IN bits in `rio`, its pad in `pads`.
 @Suite struct RP1MockEndToEndTests {
-    @Test func pinModeSetToggleAndPullOnRP1() throws {
-        let d = try DaemonProcess(
+    /// The mock Pi 5, with `windows` granted read-write to the unprivileged user.
+    func daemon(windows: String) throws -> DaemonProcess {
+        try DaemonProcess(
             config: """
                 device = "mock"
                 board = "rpi5"
@@ -195,9 +196,13 @@ final class MockBoardEndToEndTests {
                 socket_mode = "0666"
                 [[grant]]
                 uid = \(otherUID)
-                windows = ["gpio", "rio", "pads"]
+                windows = \(windows)
                 access = "rw"
                 """)
+    }
+
+    @Test func pinModeSetToggleAndPullOnRP1() throws {
+        let d = try daemon(windows: #"["gpio", "rio", "pads"]"#)
         func cli(_ args: String...) throws -> Run { try iogate(d.socket, args, asUID: otherUID) }
         #expect(try cli("gpio", "17", "info").stdout == "gpio:17 (rp1): function none, level 0, pull down\n")
         #expect(try cli("gpio", "17", "mode", "out").status == 0)
@@ -225,17 +230,7 @@ final class MockBoardEndToEndTests {
     }
 
     @Test func withoutThePadsWindowNothingChanges() throws {
-        let d = try DaemonProcess(
-            config: """
-                device = "mock"
-                board = "rpi5"
-                socket = "@SOCKET@"
-                socket_mode = "0666"
-                [[grant]]
-                uid = \(otherUID)
-                windows = ["gpio", "rio"]
-                access = "rw"
-                """)
+        let d = try daemon(windows: #"["gpio", "rio"]"#)
         let r = try iogate(d.socket, ["gpio", "17", "mode", "out"], asUID: otherUID)
         #expect(r.status == 1)
         // The pad register is outside the grant; the batch is refused whole, so OE stays clear.

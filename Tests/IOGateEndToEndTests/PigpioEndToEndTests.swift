@@ -107,7 +107,7 @@ final class PigpioEndToEndTests {
         // differ from it, exactly as against pigpiod.
         _ = try daemon.client().modify(0xFE20_00E4, mask: 0b11 << 12, value: 0b01 << 12)
         let script = dir.file("client.py")
-        try pythonClient.write(toFile: script, atomically: false, encoding: .utf8)
+        try pigpioPythonClient.write(toFile: script, atomically: false, encoding: .utf8)
         let py = try Interactive("/usr/bin/python3", [script, "127.0.0.1", "\(port)"])
         defer { py.finish() }
 
@@ -155,9 +155,9 @@ final class PigpioEndToEndTests {
     }
 }
 
-/// The Python client: each step prints one line, then waits for a line on stdin, so the test can
-/// check the registers between steps.
-private let pythonClient = #"""
+/// The Python client (for the Pi 4 here and the Pi 5 in PigpioRP1EndToEndTests): each step prints
+/// one line, then waits for a line on stdin, so the test can check the registers between steps.
+let pigpioPythonClient = #"""
     import sys, threading
     import pigpio
     from gpiozero import LED, Button

@@ -114,12 +114,13 @@ final class PigpioRP1EndToEndTests {
         // before it connects, as a board's pull-up would be: pad PULL = up (0x56 -> 0x5A).
         _ = try daemon.client().modify(Self.pads + 0x1C, mask: 0b1100, value: 0b1000)
         let script = dir.file("client.py")
-        try rp1PythonClient.write(toFile: script, atomically: false, encoding: .utf8)
+        try pigpioPythonClient.write(toFile: script, atomically: false, encoding: .utf8)
         let py = try Interactive("/usr/bin/python3", [script, "127.0.0.1", "\(port)"])
         defer { py.finish() }
 
-        #expect(try py.step() == "connected True \(0xd04170)")
-        #expect(try py.step() == "write17 1 1")
+        #expect(try py.step() == "connected True \(0xd04170) 79")
+        #expect(try py.step() == "write17 1")
+        #expect(try reg(Self.gpio + 0x8C) == 5)  // GPIO17_CTRL: RIO
         #expect(try reg(Self.rio + 0x8) == 1 << 17 | 1 << 6)  // GPIO17 driven high; GPIO6 pulled up
 
         #expect(try py.step() == "led-on True")
@@ -144,43 +145,3 @@ final class PigpioRP1EndToEndTests {
         #expect(try py.step() == "done")
     }
 }
-
-/// Like the Pi 4 client in PigpioEndToEndTests, on a Pi 5.
-private let rp1PythonClient = #"""
-    import sys, threading
-    import pigpio
-    from gpiozero import LED, Button
-    from gpiozero.pins.pigpio import PiGPIOFactory
-
-    host, port = sys.argv[1], int(sys.argv[2])
-
-    def step(*words):
-        print(*words, flush=True)
-        sys.stdin.readline()
-
-    pi = pigpio.pi(host, port)
-    step("connected", pi.connected, pi.get_hardware_revision())
-    pi.set_mode(17, pigpio.OUTPUT)
-    pi.write(17, 1)
-    step("write17", pi.read(17), pi.get_mode(17))
-
-    factory = PiGPIOFactory(host=host, port=port)
-    led = LED(4, pin_factory=factory)
-    led.on()
-    step("led-on", led.is_lit)
-    led.off()
-    step("led-off", led.is_lit)
-
-    pressed = threading.Event()
-    button = Button(6, pin_factory=factory)
-    button.when_pressed = pressed.set
-    step("button", button.is_pressed)
-    step("pressed", pressed.wait(5), button.is_pressed)
-
-    try:
-        LED(27, pin_factory=factory)
-        step("refused", "no")
-    except Exception as e:
-        step("refused", type(e).__name__, e)
-    step("done")
-    """#
