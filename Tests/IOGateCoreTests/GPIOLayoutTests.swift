@@ -237,3 +237,21 @@ struct GPIOLayoutTests {
         #expect(GPIORegisterKind.allCases.filter(\.changesOutput) == [.outputSet, .outputClear, .outputLatch, .outputEnable])
     }
 }
+
+@Suite struct GPIORegisterNameTests {
+    @Test(arguments: [
+        (GPIOModelKind.bcm2711, 58, 0x04 as UInt64, "GPFSEL1"), (.bcm2711, 58, 0x1C, "GPSET0"), (.bcm2711, 58, 0x2C, "GPCLR1"),
+        (.bcm2711, 58, 0x34, "GPLEV0"), (.bcm2711, 58, 0xE8, "GPIO_PUP_PDN_CNTRL_REG1"), (.bcm2835, 54, 0x94, "GPPUD"),
+        (.bcm2835, 54, 0x9C, "GPPUDCLK1"), (.omap, 32, 0x194, "SETDATAOUT"), (.omap, 32, 0x134, "OE"),
+        (.rp1, 54, 0x8C, "IO_BANK0.GPIO17_CTRL"), (.rp1, 54, 0x1_2000, "SYS_RIO0.OUT.SET"), (.rp1, 54, 0x1_7004, "SYS_RIO1.OE.CLR"),
+        (.rp1, 54, 0x1_8008, "SYS_RIO2.IN"), (.rp1, 54, 0x2_801C, "PADS_BANK2.GPIO6"), (.rp1, 54, 0x5014, "IO_BANK1.GPIO2_CTRL.XOR"),
+    ])
+    func names(model: GPIOModelKind, pins: Int, offset: UInt64, name: String) throws {
+        #expect(try #require(GPIOLayout(model: model, pins: pins)).registerName(at: offset) == name)
+    }
+
+    @Test func unmodelledOffsetsHaveNoName() throws {
+        #expect(GPIOLayout(model: .bcm2711, pins: 58)!.registerName(at: 0x40) == nil)
+        #expect(GPIOLayout(model: .rp1, pins: 54)!.registerName(at: 0x0) == nil)
+    }
+}

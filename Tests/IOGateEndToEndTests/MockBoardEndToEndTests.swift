@@ -160,6 +160,21 @@ final class MockBoardEndToEndTests {
         #expect(r.stdout.contains("iogated stopped (exit 0)"))
     }
 
+    @Test func demoOnTheRaspberryPi5() throws {
+        let r = try run(
+            productsDirectory + "/iogate",
+            ["demo", "--board", "rpi5", "--blinks", "1", "--delay-ms", "0", "--boards", repositoryRoot + "/boards"], asUID: otherUID)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("GPIO17 mode out    SYS_RIO0.OE.SET <- 0x00020000"), "\(r.stdout)")
+        #expect(r.stdout.contains("GPIO17 mode out    IO_BANK0.GPIO17_CTRL 0x0000001F -> 0x00000005"))
+        #expect(r.stdout.contains("blink 1: on      SYS_RIO0.OUT.SET <- 0x00020000       SYS_RIO0.IN = 0x00020000"))
+        #expect(r.stdout.contains("blink 1: off     SYS_RIO0.OUT.CLR <- 0x00020000       SYS_RIO0.IN = 0x00000000"))
+        #expect(r.stdout.contains("read uart0 at 0x1F00030000 -> refused (outside-allowlist)"))
+        let none = try run(productsDirectory + "/iogate", ["demo", "--board", "rock5b", "--boards", repositoryRoot + "/boards"])
+        #expect(none.status == 1)
+        #expect(none.stderr.contains("board rock5b has no GPIO window with a register model the mock simulates"), "\(none.stderr)")
+    }
+
     @Test func boardsListsAndShows() throws {
         let list = try run(productsDirectory + "/iogate", ["boards", "--boards", repositoryRoot + "/boards"])
         #expect(list.status == 0)

@@ -3,14 +3,19 @@ import Foundation
 import IOGate
 import IOGateServer
 
-/// The main job on a machine with no hardware: a private iogated on the mock Raspberry Pi 4.
+/// The main job on a machine with no hardware: a private iogated on a mock board (the Raspberry
+/// Pi 4 unless `--board` names another with a GPIO register model).
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Start a private iogated on a mock Raspberry Pi 4, blink GPIO17 through it, and stop it (no hardware, no root).")
+        abstract:
+            "Start a private iogated on a mock board (default: Raspberry Pi 4), blink GPIO17 through it, and stop it (no hardware, no root).",
+        discussion: "--board rpi5 shows the same on a Raspberry Pi 5, whose pins span RP1's gpio, rio and pads windows.")
 
     @Option(name: .long, help: "Board files directory (default: $IOGATE_BOARDS, install locations, ./boards).") var boards: String?
     @Option(name: .long, help: "How many times to blink.") var blinks: Int = 3
     @Option(name: .long, help: "Milliseconds between level changes.") var delayMs: Int = 150
+    @Option(name: .long, help: "The board to simulate: any board with a bcm2835, bcm2711, rp1 or omap GPIO block.")
+    var board: String = "rpi4"
 
     func validate() throws {
         guard (1...100).contains(blinks) else { throw ValidationError("--blinks must be 1...100") }
@@ -19,8 +24,14 @@ struct Demo: ParsableCommand {
 
     func run() throws {
         let boardsDir = try BoardDirectory.locate(boards)
-        let board = try BoardDirectory.catalog(boardsDir).board(id: "rpi4")
-        guard let gpio = board.window(named: "gpio") else { throw IOGateError(.board, "board rpi4 has no gpio window") }
+        let board = try BoardDirectory.catalog(boardsDir).board(id: self.board)
+        guard let gpio = board.gpioWindows.first(where: { GPIOLayout(window: $0) != nil }), let layout = GPIOLayout(window: gpio) else {
+            throw IOGateError(
+                .board, "board \(board.id) has no GPIO window with a register model the mock simulates (bcm2835, bcm2711, rp1, omap)")
+        }
+        // The GPIO block's windows: on rp1 its RIO and pad registers are in the next two windows.
+        let span = layout.addresses(at: gpio)
+        let granted = board.windows.filter { $0.range.base <= span.upperBound && span.lowerBound <= $0.range.last }
         let dir = try makeTemporaryDirectory("iogate-demo")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let socket = dir + "/iogate.sock"
@@ -28,7 +39,7 @@ struct Demo: ParsableCommand {
         try """
         # A private daemon for the demo: the mock board, only this user, only the GPIO block.
         device = "mock"
-        board = "rpi4"
+        board = "\(board.id)"
         socket = "\(socket)"
         socket_mode = "0600"
         audit = "none"
@@ -36,7 +47,7 @@ struct Demo: ParsableCommand {
 
         [[grant]]
         uid = \(getuid())
-        windows = ["gpio"]
+        windows = [\(granted.map { "\"\($0.name)\"" }.joined(separator: ", "))]
         access = "rw"
         """.write(toFile: config, atomically: false, encoding: .utf8)
         chmod(config, 0o600)
@@ -54,33 +65,51 @@ struct Demo: ParsableCommand {
         let gate = try connect(socket, daemon: daemon, log: log)
 
         let base = gpio.range.base
-        let (gpfsel1, gplev0) = (base + 0x04, base + 0x34)
-        func r(_ a: UInt64) throws -> String { hex(try gate.read(a), digits: 8) }
+        func r(_ offset: UInt64) throws -> String { hex(try gate.read(base + offset), digits: 8) }
+        func name(_ offset: UInt64) -> String { layout.registerName(at: offset) ?? hex(offset) }
         print(
             "iogate demo: \(board.name) (\(board.soc), mock), GPIO block at \(hex(base)); iogated pid \(daemon.processIdentifier) on \(socket)"
         )
         print("")
         let led = try gate.gpio(17)
-        let before = try r(gpfsel1)
+        // Each register the mode change touches, as it was before and after.
+        let steps = try layout.steps(selecting: .output, pin: led.pin)
+        var before: [UInt64: String] = [:]
+        for case .modify(let offset, _, _) in steps { before[offset] = try r(offset) }
         try led.setFunction(.output, gate)
-        print("GPIO17 mode out    GPFSEL1 \(before) -> \(try r(gpfsel1))   (bits 21..23 = 001: output)")
-        let bit = hex(try led.layout.setBit(pin: 17).mask, digits: 8)
+        let field = try layout.functionField(pin: led.pin)
+        for step in steps {
+            switch step {
+            case .modify(let offset, let mask, let value):
+                let bits = field.width == 1 ? "bit \(field.shift)" : "bits \(field.shift)..\(field.shift + field.width - 1)"
+                let what = mask == field.mask ? "   (\(bits) = \(binary(value >> UInt64(field.shift), field.width)): output)" : ""
+                print("GPIO17 mode out    \(name(offset)) \(before[offset]!) -> \(try r(offset))\(what)")
+            case .write(let offset, let value):
+                print("GPIO17 mode out    \(name(offset)) <- \(hex(value, digits: 8))")
+            case .pause: break
+            }
+        }
+        let (set, clear, level) = (try layout.setBit(pin: led.pin), try layout.clearBit(pin: led.pin), try layout.levelBit(pin: led.pin))
         for i in 1...blinks {
             try led.set(true, gate)
-            print("blink \(i): on      GPSET0 <- \(bit)       GPLEV0 = \(try r(gplev0))   (bit 17 high)")
+            print(
+                "blink \(i): on      \(name(set.offset)) <- \(hex(set.mask, digits: 8))       \(name(level.offset)) = \(try r(level.offset))   (bit \(level.bit) high)"
+            )
             usleep(useconds_t(delayMs * 1000))
             try led.set(false, gate)
-            print("blink \(i): off     GPCLR0 <- \(bit)       GPLEV0 = \(try r(gplev0))")
+            print(
+                "blink \(i): off     \(name(clear.offset)) <- \(hex(clear.mask, digits: 8))       \(name(level.offset)) = \(try r(level.offset))"
+            )
             usleep(useconds_t(delayMs * 1000))
         }
-        if let uart = board.window(named: "uart0") {
+        if let other = board.window(named: "uart0") ?? board.windows.first(where: { w in !granted.contains { $0.name == w.name } }) {
             do {
-                _ = try gate.read(uart.range.base)
-                print("error: a read of uart0 was allowed; the grant should cover only the GPIO block")
+                _ = try gate.read(other.range.base)
+                print("error: a read of \(other.name) was allowed; the grant should cover only the GPIO block")
                 throw ExitCode(1)
             } catch let e as IOGateError {
                 print("")
-                print("read uart0 at \(hex(uart.range.base)) -> refused (\(e.code)): \(e.message)")
+                print("read \(other.name) at \(hex(other.range.base)) -> refused (\(e.code)): \(e.message)")
             }
         }
         daemon.terminate()
@@ -90,6 +119,12 @@ struct Demo: ParsableCommand {
         print(
             "iogated stopped (exit \(daemon.terminationStatus)); it traced \(trace.split(separator: "\n").count) register accesses, e.g.:")
         for line in trace.split(separator: "\n").prefix(4) { print("  \(line)") }
+    }
+
+    /// `value` as `width` binary digits.
+    func binary(_ value: UInt64, _ width: Int) -> String {
+        let digits = String(value, radix: 2)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
     }
 
     /// Waits for the daemon's socket; if the daemon exits first, shows why.
