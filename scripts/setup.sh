@@ -14,6 +14,7 @@ packages=(
     pigpio-tools      # pigs: the pigpio frontend's end-to-end tests drive it with the real clients
     python3-pigpio    # ... the Python pigpio module
     python3-gpiozero  # ... and gpiozero's PiGPIOFactory (run with /usr/bin/python3)
+    libpigpiod-if2-1  # ... and a C program linked against libpigpiod_if2
 )
 
 if [ "$(id -u)" = 0 ]; then

@@ -144,4 +144,65 @@ final class PigpioRP1EndToEndTests {
         #expect(try reg(Self.gpio + 0xDC) == 0x1F)
         #expect(try py.step() == "done")
     }
+
+    /// A C program linked against Debian's libpigpiod_if2 (libpigpiod-if2-1), as pigpio's own C
+    /// clients are. It declares the few functions it calls itself: on amd64 Debian's
+    /// `pigpiod_if2.h` (libpigpiod-if-dev) cannot be compiled, as it includes `pigpio.h`, which
+    /// Debian ships only for the Raspberry Pi's architectures.
+    @Test func libpigpiodIf2Program() throws {
+        let source = dir.file("client.c"), binary = dir.file("client")
+        try libpigpiodClient.write(toFile: source, atomically: false, encoding: .utf8)
+        let library = "/usr/lib/libpigpiod_if2.so.1"
+        try #require(FileManager.default.fileExists(atPath: library), "\(library) is missing: install libpigpiod-if2-1 (scripts/setup.sh)")
+        let cc = try run("/usr/bin/cc", ["-Wall", "-Werror", "-o", binary, source, library, "-lpthread"])
+        try #require(cc.status == 0, "cc: \(cc.stderr)")
+        let r = try run(binary, ["127.0.0.1", "\(port)"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(
+            r.stdout == """
+                hwver d04170
+                write22 0 read 1 mode 1
+                bank1 00400000
+                pud21 0 mode21 0 read 1
+                write27 -41
+
+                """, "\(r.stdout)")
+        #expect(try reg(Self.gpio + 0xB4) == 5)  // GPIO22_CTRL: RIO
+        #expect(try reg(Self.rio + 0x4) == 1 << 22)  // only GPIO22 drives
+        #expect(try reg(Self.pads + 0x58) == 0x5A)  // GPIO21 pulled up
+        #expect(try reg(Self.rio + 0x0) & (1 << 27) == 0)
+    }
 }
+
+/// The libpigpiod_if2 client: prints each result on one line.
+private let libpigpiodClient = """
+    #include <stdint.h>
+    #include <stdio.h>
+
+    /* From pigpio's documentation of pigpiod_if2 (abyz.me.uk/rpi/pigpio/pdif2.html). */
+    int pigpio_start(const char *addrStr, const char *portStr);
+    void pigpio_stop(int pi);
+    int set_mode(int pi, unsigned gpio, unsigned mode);
+    int get_mode(int pi, unsigned gpio);
+    int set_pull_up_down(int pi, unsigned gpio, unsigned pud);
+    int gpio_read(int pi, unsigned gpio);
+    int gpio_write(int pi, unsigned gpio, unsigned level);
+    uint32_t read_bank_1(int pi);
+    unsigned get_hardware_revision(int pi);
+    enum { PI_INPUT = 0, PI_PUD_UP = 2 };
+
+    int main(int argc, char **argv) {
+        int pi = pigpio_start(argv[1], argv[2]);
+        if (pi < 0) { fprintf(stderr, "pigpio_start: %d\\n", pi); return 1; }
+        printf("hwver %x\\n", get_hardware_revision(pi));
+        int w = gpio_write(pi, 22, 1);
+        printf("write22 %d read %d mode %d\\n", w, gpio_read(pi, 22), get_mode(pi, 22));
+        printf("bank1 %08x\\n", read_bank_1(pi));
+        int p = set_pull_up_down(pi, 21, PI_PUD_UP);
+        set_mode(pi, 21, PI_INPUT);
+        printf("pud21 %d mode21 %d read %d\\n", p, get_mode(pi, 21), gpio_read(pi, 21));
+        printf("write27 %d\\n", gpio_write(pi, 27, 1));
+        pigpio_stop(pi);
+        return 0;
+    }
+    """
