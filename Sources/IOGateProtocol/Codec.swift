@@ -117,6 +117,10 @@ public enum Codec {
             for i in 0..<Int(count) { batchOps.append(try decodeBatchOp(r.bytes, at: start + i * Frame.batchOpSize, index: i)) }
             try r.skip(Int(count) * Frame.batchOpSize, "batch operations")
             req = .batch([])
+        case .compactBatch:
+            let view = try decodeCompactBatchBody(UnsafeRawBufferPointer(rebasing: r.bytes[r.position...]), limits: limits)
+            try r.skip(r.remaining, "compact batch operations")
+            req = .compactBatch(base: view.base, ops: view.array)
         }
         guard r.remaining == 0 else {
             throw IOGateError(.malformed, "\(r.remaining) unexpected bytes after a \(op) request")
@@ -209,6 +213,11 @@ public enum Codec {
             w.append(count: ops.count * Frame.batchOpSize) { p in
                 for (i, op) in ops.enumerated() { store(op, into: p, at: i * Frame.batchOpSize) }
             }
+        case .compactBatch(let base, let ops):
+            w.u32(UInt32(ops.count))
+            w.u32(0)
+            w.u64(base)
+            w.append(count: compactSize(of: ops)) { p in storeCompact(ops, base: base, into: p) }
         }
         w.endFrame()
     }

@@ -9,6 +9,12 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
     case modify = 0x12
     case wait = 0x13
     case batch = 0x20
+    /// Protocol version 2: a batch as a base address and variable-length operations with 32-bit
+    /// offsets (8 bytes per read instead of 32), answered with `width`-byte results.
+    case compactBatch = 0x21
+
+    /// The lowest protocol version in which this opcode exists.
+    public var sinceVersion: UInt16 { self == .compactBatch ? 2 : 1 }
 }
 
 /// Kinds of operation inside a batch.
@@ -20,8 +26,11 @@ public enum BatchKind: UInt8, Sendable {
 
 /// Framing constants of protocol version 1. See docs/PROTOCOL.md.
 public enum Frame {
-    /// The protocol version this build speaks.
-    public static let version: UInt16 = 1
+    /// The highest protocol version this build speaks. Version 2 is version 1 plus the compact
+    /// batch (`0x21`); a hello gets the highest version both sides speak.
+    public static let version: UInt16 = 2
+    /// The lowest protocol version this build speaks.
+    public static let minVersion: UInt16 = 1
     /// `"IOGT"` read as a little-endian UInt32, at the start of every hello.
     public static let magic: UInt32 = 0x5447_4F49
     /// Bytes before the payload: the 4-byte length prefix.
@@ -32,6 +41,8 @@ public enum Frame {
     public static let responseFlag: UInt8 = 0x01
     /// Size of one operation inside a batch request.
     public static let batchOpSize = 32
+    /// Bytes of a compact batch request body before its operations: count, reserved, base.
+    public static let compactBatchHeaderSize = 16
     /// The largest frame any peer must accept before the hello says otherwise.
     public static let handshakeLimit = 4096
 }
@@ -63,6 +74,10 @@ public enum Request: Hashable, Sendable {
     case modify(address: UInt64, width: AccessWidth, mask: UInt64, value: UInt64)
     case wait(address: UInt64, width: AccessWidth, mask: UInt64, value: UInt64, timeoutMilliseconds: UInt32)
     case batch([BatchOp])
+    /// A compact batch (version 2): every operation's address is `base` plus a 32-bit offset.
+    /// The encoder writes `address - base` truncated to 32 bits: the caller keeps every
+    /// operation within `base ..< base + 2^32`.
+    case compactBatch(base: UInt64, ops: [BatchOp])
 
     /// The opcode that carries this request.
     public var opcode: Opcode {
@@ -74,6 +89,7 @@ public enum Request: Hashable, Sendable {
         case .modify: .modify
         case .wait: .wait
         case .batch: .batch
+        case .compactBatch: .compactBatch
         }
     }
 }
@@ -106,6 +122,12 @@ public struct BatchOp: Hashable, Sendable {
     public static func modify(_ address: UInt64, mask: UInt64, value: UInt64, width: AccessWidth = .word) -> BatchOp {
         BatchOp(kind: .modify, width: width, address: address, mask: mask, value: value)
     }
+}
+
+extension BatchKind {
+    /// Bytes of one operation of this kind in a compact batch: the 8-byte head (kind, width,
+    /// padding, offset), then the value (write) or the mask and the value (modify).
+    @inlinable public var compactSize: Int { Int(rawValue) &* 8 }
 }
 
 /// One entry of the windows list: a range the client may use.

@@ -226,6 +226,102 @@ public final class Executor {
         }
     }
 
+    // MARK: Compact batches (protocol version 2), read in place from the request frame
+
+    /// Checks every operation of a compact batch exactly as `validate(_: [BatchOp])` does (the
+    /// allowlist, alignment, width, write access, the write guards); one refusal refuses the whole
+    /// batch. The operations are read from the frame: no array is built.
+    public func validate(_ batch: CompactBatchView) throws(IOGateError) {
+        batchWindows.removeAll(keepingCapacity: true)
+        // Locals rather than properties inside the loop (see `validate(_: [BatchOp])`).
+        let allowlist = self.allowlist, entryWindows = self.entryWindows
+        let guarded = !daemon.writeGuards.isEmpty
+        let doubleOK = AccessWidth.doubleIsSingleAccess
+        var windows = batchWindows
+        batchWindows = []
+        defer { batchWindows = windows }
+        var lastEntry = -1
+        // The entry that allowed the previous operation: its first byte and `last - first` (no
+        // entry at first). An operation inside it needs only its alignment, width and access checked.
+        var first: UInt64 = 0, span: UInt64 = 0, writable = false, cachedEntry = -1
+        try batch.forEach { (i, op) throws(IOGateError) in
+            let size = op.widthBytes
+            let offset = op.address &- first
+            // Inside the cached entry: `address - first <= span - (size - 1)`, without wrapping.
+            if cachedEntry >= 0, op.address & (size &- 1) == 0, offset <= span, span &- offset >= size &- 1, op.isRead || writable,
+                size != 8 || doubleOK, !guarded || op.isRead
+            {
+                return
+            }
+            do throws(IOGateError) {
+                let write = !op.isRead
+                let e = try allowlist.check(op.address, width: op.width, write: write)
+                let granted = allowlist.entries[e]
+                (first, span, writable, cachedEntry) = (granted.range.base, granted.range.length &- 1, granted.access == .rw, e)
+                if write && guarded {
+                    try daemon.checkGuards(
+                        entryWindows[e], op.address, op.width, mask: op.kindByte == 2 ? op.width.maxValue : op.mask, value: op.value, self)
+                }
+                if e != lastEntry {  // consecutive operations usually share an entry
+                    lastEntry = e
+                    let w = entryWindows[e]
+                    if !windows.contains(where: { $0 === w }) { windows.append(w) }
+                }
+            } catch {
+                throw IOGateError(error.code, "batch operation #\(i) refused, nothing was run: \(error.message)")
+            }
+        }
+    }
+
+    /// Runs a compact batch that `validate` accepted, holding every touched window's lock for the
+    /// whole batch (taken in window order). Writes one result per read and modify into `results`.
+    public func runValidatedBatch(_ batch: CompactBatchView, into results: inout CompactResultWriter) {
+        batchWindows.sort { $0.index < $1.index }
+        for w in batchWindows { w.lock.lock() }
+        defer { for w in batchWindows.reversed() { w.lock.unlock() } }
+        if batchWindows.count == 1, !observing, let region = batchWindows[0].space as? MappedRegion {
+            // One mapped window and nothing to observe: the volatile accesses inlined, and the
+            // writer in a local (not through `inout`) for the loop.
+            var out = results
+            defer { results = out }
+            batch.forEach { _, op in
+                if op.head & 0xFFFF == 0x0401 {  // a 32-bit read, the common register access
+                    out.put(region.load(op.address, .word), .word)
+                    return
+                }
+                let width = op.width
+                switch op.kindByte {
+                case 1:
+                    out.put(region.load(op.address, width), width)
+                case 2:
+                    region.store(op.address, width, op.value)
+                default:
+                    let old = region.load(op.address, width), mask = op.mask
+                    region.store(op.address, width, (old & ~mask) | (op.value & mask))
+                    out.put(old, width)
+                }
+            }
+            return
+        }
+        // Served windows are disjoint and each validated access lies inside one of them.
+        let windows = batchWindows
+        batch.forEach { _, op in
+            let width = op.width
+            guard let w = windows.first(where: { $0.range.contains(op.address, size: op.widthBytes) }) else { return }
+            switch op.kind {
+            case .read:
+                let v = w.space.load(op.address, width)
+                if observing { daemon.observe(write: false, w, op.address, width, v, self) }
+                results.put(v, width)
+            case .write:
+                w.space.store(op.address, width, op.value)
+                if observing { daemon.observe(write: true, w, op.address, width, op.value, self) }
+            case .modify:
+                results.put(modifyLocked(w, op.address, width, op.mask, op.value), width)
+            }
+        }
+    }
+
     /// Validates and runs a batch, returning its results.
     public func batch(_ ops: [BatchOp]) throws(IOGateError) -> [UInt64] {
         try validate(ops)

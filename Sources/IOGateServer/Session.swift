@@ -9,6 +9,8 @@ final class Session {
     unowned let daemon: Daemon
     let executor: Executor
     var helloDone = false
+    /// The protocol version the last successful hello chose (0 before one).
+    var version: UInt16 = 0
     var out = ByteWriter(capacity: 4096)
     /// The operations of the current batch request; its storage is reused from batch to batch.
     var batchOps: [BatchOp] = []
@@ -74,6 +76,9 @@ final class Session {
 
     /// Handles one frame payload. Returns false to close the connection.
     func handle(_ payload: UnsafeRawBufferPointer) -> Bool {
+        if helloDone, let opcode = payload.first, opcode == Opcode.compactBatch.rawValue {
+            return handleCompactBatch(payload)
+        }
         let header: FrameHeader
         let request: Request
         do {
@@ -84,18 +89,22 @@ final class Session {
             return send(error: error, opcode: h?.opcode ?? 0, id: h?.id ?? 0) && helloDone
         }
         if case .hello(let lo, let hi) = request {
-            guard lo <= Frame.version && Frame.version <= hi else {
+            // The highest version both sides speak.
+            let chosen = min(hi, Frame.version)
+            guard lo <= chosen && Frame.minVersion <= chosen else {
                 send(
                     error: IOGateError(
-                        .unsupportedVersion, "client speaks versions \(lo)...\(hi); this daemon speaks version \(Frame.version)"),
+                        .unsupportedVersion,
+                        "client speaks versions \(lo)...\(hi); this daemon speaks versions \(Frame.minVersion)...\(Frame.version)"),
                     opcode: header.opcode, id: header.id)
                 return false
             }
             helloDone = true
+            version = chosen
             Codec.beginResponse(opcode: header.opcode, id: header.id, into: &out)
             Codec.encode(
                 ServerHello(
-                    version: Frame.version, maxFrame: UInt32(daemon.limits.maxFrame),
+                    version: chosen, maxFrame: UInt32(daemon.limits.maxFrame),
                     maxBatch: UInt32(daemon.limits.maxBatch), maxBlock: UInt32(daemon.limits.maxBlock)), into: &out)
             out.endFrame()
             return flush()
@@ -111,6 +120,36 @@ final class Session {
             daemon.auditRefusal(error, executor)
             return send(error: error, opcode: header.opcode, id: header.id)
         }
+        return flush()
+    }
+
+    /// Handles a compact batch after the hello: decoded, checked whole and run straight from the
+    /// receive buffer, its results written straight into the response. Returns false to close.
+    func handleCompactBatch(_ payload: UnsafeRawBufferPointer) -> Bool {
+        let opcode = Opcode.compactBatch.rawValue
+        let id = payload.count >= Frame.headerSize ? UInt32(littleEndian: payload.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) : 0
+        guard version >= Opcode.compactBatch.sinceVersion else {
+            let message =
+                "opcode 0x21 (compact batch) needs protocol version \(Opcode.compactBatch.sinceVersion); this connection's hello chose version \(version)"
+            return send(error: IOGateError(.unknownOperation, message), opcode: opcode, id: id)
+        }
+        let batch: CompactBatchView
+        do {
+            batch = try Codec.decodeCompactBatch(payload, limits: daemon.limits).1
+            executor.refreshIfPolicyChanged()
+            try executor.validate(batch)
+        } catch {
+            daemon.auditRefusal(error, executor)
+            return send(error: error, opcode: opcode, id: id)
+        }
+        Codec.beginResponse(opcode: opcode, id: id, into: &out)
+        out.u32(UInt32(batch.count))
+        out.u32(0)
+        out.append(count: batch.resultBytes) { p in
+            var results = CompactResultWriter(p)
+            executor.runValidatedBatch(batch, into: &results)
+        }
+        out.endFrame()
         return flush()
     }
 
@@ -150,6 +189,12 @@ final class Session {
                     offset += 8
                 }
             }
+        case .compactBatch(_, let ops):  // only before the hello, which refuses it; `handleCompactBatch` otherwise
+            let results = try executor.batch(ops)
+            Codec.beginResponse(opcode: opcode, id: id, into: &out)
+            out.u32(UInt32(ops.count))
+            out.u32(0)
+            for (op, v) in zip(ops, results) where op.kind != .write { out.value(v, op.width) }
         }
         out.endFrame()
     }

@@ -93,6 +93,12 @@ private let sampleRequests: [Request] = [
     .wait(address: 0x1001, width: .byte, mask: 0xFF, value: 0x80, timeoutMilliseconds: 0),
     .batch([.read(0xFE20_0034), .write(0xFE20_001C, 1 << 17), .modify(0xFE20_0004, mask: 0b111 << 21, value: 1 << 21)]),
     .batch([.read(0x1000, width: .byte), .write(0x1002, 0xFFFF, width: .half), .modify(0x1008, mask: .max, value: 1, width: .double)]),
+    .compactBatch(
+        base: 0xFE20_0000,
+        ops: [.read(0xFE20_0034), .write(0xFE20_001C, 1 << 17), .modify(0xFE20_0004, mask: 0b111 << 21, value: 1 << 21)]),
+    .compactBatch(
+        base: 0x1000,
+        ops: [.read(0x1000, width: .byte), .write(0x1002, 0xFFFF, width: .half), .modify(0x1008, mask: .max, value: 1, width: .double)]),
 ]
 
 // MARK: Tests
@@ -111,6 +117,9 @@ struct CodecRequestTests {
             .wait(address: .max, width: .double, mask: .max, value: .max, timeoutMilliseconds: 1),
             .batch((0..<4096).map { BatchOp.write(UInt64($0) * 4, UInt64($0)) }),
             .batch([BatchOp(kind: .read, width: .double, address: .max, mask: .max, value: .max)]),
+            .compactBatch(base: 0x4000_0000, ops: (0..<4096).map { BatchOp.read(0x4000_0000 + UInt64($0 % 1024) * 4) }),
+            .compactBatch(base: 0, ops: (0..<4096).map { BatchOp.write(UInt64($0) * 0x10_0000, UInt64($0) & 0xFF, width: .byte) }),
+            .compactBatch(base: .max - 0xFFFF_FFFF - 7, ops: [.read(.max - 7, width: .double), .read(.max - 0xFFFF_FFFF - 7)]),
         ])
     func roundTrip(_ request: Request) throws {
         let id: UInt32 = 0xDEAD_BEEF
@@ -184,11 +193,12 @@ struct CodecRequestTests {
         expectDecodeError(.malformed, ["status 256"], patched(bytes, [3: 1]))
     }
 
-    @Test(arguments: [0x00, 0x03, 0x0F, 0x14, 0x21, 0x81, 0x90, 0xFF] as [UInt8])
+    @Test(arguments: [0x00, 0x03, 0x0F, 0x14, 0x22, 0x81, 0x90, 0xFF] as [UInt8])
     func unknownOpcode(opcode: UInt8) {
         // Checked before anything else: even a bare header names the problem.
         expectDecodeError(
-            .unknownOperation, ["unknown opcode \(hex(UInt64(opcode)))", "known: 0x1, 0x2, 0x10, 0x11, 0x12, 0x13, 0x20"], header(opcode))
+            .unknownOperation, ["unknown opcode \(hex(UInt64(opcode)))", "known: 0x1, 0x2, 0x10, 0x11, 0x12, 0x13, 0x20, 0x21"],
+            header(opcode))
         expectDecodeError(.unknownOperation, [], header(opcode) + [UInt8](repeating: 0, count: 40))
     }
 

@@ -261,16 +261,23 @@ final class BenchRun {
             }
         }
 
-        for size in [256, 4096] {
+        // The library sends compact batches (0x21) to a version 2 daemon, so the C client does too;
+        // the version 1 encoding (0x20) is measured as well, both sides, for the record.
+        let compact = gate.serverHello.version >= Opcode.compactBatch.sinceVersion
+        record("batch_protocol_version", Double(gate.serverHello.version))
+        let v1Gate = try IOGateClient(socketPath: socket, maxVersion: 1)
+        for (size, version1) in [(256, false), (4096, false), (4096, true)] {
             let trips = size == 256 ? plan.batch256Trips : plan.batch4096Trips
-            progress("batches of \(size) reads vs a C batch server (\(plan.rounds) rounds of \(trips))")
+            let encoding = version1 || !compact ? "batch" : "compact"
+            progress("batches of \(size) reads (\(encoding) encoding) vs a C batch server (\(plan.rounds) rounds of \(trips))")
             var o: [Double] = [], t: [Double] = []
             for _ in 0..<plan.rounds {
-                t.append(try cClient(["batch", batchSocket, String(trips), String(size), hex(base)]).1)
-                o.append(try iogateBatch(gate, size: size, trips: trips))
+                t.append(try cClient([encoding, batchSocket, String(trips), String(size), hex(base)]).1)
+                o.append(try iogateBatch(version1 ? v1Gate : gate, size: size, trips: trips))
             }
-            record("batch\(size)_ops_per_s", BenchSystem.median(o))
-            record("baseline_c_batch\(size)_ops_per_s", BenchSystem.median(t))
+            let suffix = version1 ? "_v1" : ""
+            record("batch\(size)\(suffix)_ops_per_s", BenchSystem.median(o))
+            record("baseline_c_batch\(size)\(suffix)_ops_per_s", BenchSystem.median(t))
         }
 
         progress("direct volatile 32-bit loads in-process vs a C loop")

@@ -1,0 +1,287 @@
+import IOGateCore
+
+/// A compact batch request (opcode `0x21`, protocol version 2; docs/PROTOCOL.md section 5.8),
+/// read in place from the received frame: nothing is copied and nothing is allocated.
+///
+/// `Codec.decodeCompactBatch` checks the whole shape before it returns one (kinds, widths, sizes,
+/// the count, values that fit, offsets that do not wrap), so `forEach` trusts the bytes. A view is
+/// valid only while the buffer it was decoded from is.
+public struct CompactBatchView {
+    /// The number of operations.
+    public let count: Int
+    /// The address every offset is added to.
+    public let base: UInt64
+    /// Bytes of results in the response: `width` per read and per modify, none per write.
+    public let resultBytes: Int
+    /// The operations' bytes (the body after its 16-byte header).
+    @usableFromInline let ops: UnsafeRawBufferPointer
+
+    @usableFromInline
+    init(count: Int, base: UInt64, resultBytes: Int, ops: UnsafeRawBufferPointer) {
+        self.count = count
+        self.base = base
+        self.resultBytes = resultBytes
+        self.ops = ops
+    }
+
+    /// Calls `body` with each operation, in order, with its index. The operation is read lazily:
+    /// its head is loaded, its value and mask only when asked for.
+    @inlinable @inline(__always)
+    public func forEach<E: Error>(_ body: (_ index: Int, _ op: CompactOp) throws(E) -> Void) throws(E) {
+        guard let start = ops.baseAddress else { return }
+        var p = start
+        for i in 0..<count {
+            let op = CompactOp(p, base: base)
+            p += op.size
+            try body(i, op)
+        }
+    }
+
+    /// The operations as an array (for tests and the fuzzer; the daemon never builds it).
+    public var array: [BatchOp] {
+        var out: [BatchOp] = []
+        out.reserveCapacity(count)
+        forEach { _, op in out.append(op.batchOp) }
+        return out
+    }
+}
+
+/// One operation of a shape-checked compact batch, read in place.
+public struct CompactOp {
+    /// Kind (byte 0), width (byte 1), padding, offset (bytes 4..7), little-endian.
+    public let head: UInt64
+    /// The operation's address: base + offset (checked not to wrap).
+    public let address: UInt64
+    @usableFromInline let p: UnsafeRawPointer
+
+    @inlinable @inline(__always)
+    init(_ p: UnsafeRawPointer, base: UInt64) {
+        self.p = p
+        head = UInt64(littleEndian: p.loadUnaligned(as: UInt64.self))
+        address = base &+ (head >> 32)
+    }
+
+    /// 1 read, 2 write, 3 modify.
+    @inlinable public var kindByte: UInt8 { UInt8(truncatingIfNeeded: head) }
+    /// The width in bytes: 1, 2, 4 or 8.
+    @inlinable public var widthBytes: UInt64 { (head >> 8) & 0xFF }
+    @inlinable public var isRead: Bool { kindByte == BatchKind.read.rawValue }
+    @inlinable public var kind: BatchKind { BatchKind(rawValue: kindByte) ?? .read }
+    @inlinable public var width: AccessWidth { AccessWidth(rawValue: UInt8(truncatingIfNeeded: head >> 8)) ?? .byte }
+    /// Bytes on the wire: 8, 16 or 24.
+    @inlinable public var size: Int { Int(truncatingIfNeeded: head & 0xFF) &* 8 }
+    /// A write's value, a modify's new bits; 0 for a read.
+    @inlinable public var value: UInt64 {
+        switch kindByte {
+        case 2: UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        case 3: UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
+        default: 0
+        }
+    }
+    /// A modify's mask; 0 otherwise.
+    @inlinable public var mask: UInt64 {
+        kindByte == 3 ? UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) : 0
+    }
+    public var batchOp: BatchOp { BatchOp(kind: kind, width: width, address: address, mask: mask, value: value) }
+}
+
+/// Writes a compact batch's results into the response: `width` little-endian bytes per read and
+/// per modify, none per write. The buffer is `CompactBatchView.resultBytes` long.
+public struct CompactResultWriter {
+    @usableFromInline let bytes: UnsafeMutableRawBufferPointer
+    @usableFromInline var position = 0
+
+    public init(_ bytes: UnsafeMutableRawBufferPointer) { self.bytes = bytes }
+
+    /// Appends the low `width` bytes of `value`.
+    @inlinable @inline(__always)
+    public mutating func put(_ value: UInt64, _ width: AccessWidth) {
+        switch width {
+        case .byte: bytes.storeBytes(of: UInt8(truncatingIfNeeded: value), toByteOffset: position, as: UInt8.self)
+        case .half: bytes.storeBytes(of: UInt16(truncatingIfNeeded: value).littleEndian, toByteOffset: position, as: UInt16.self)
+        case .word: bytes.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, toByteOffset: position, as: UInt32.self)
+        case .double: bytes.storeBytes(of: value.littleEndian, toByteOffset: position, as: UInt64.self)
+        }
+        position &+= width.bytes
+    }
+}
+
+extension Codec {
+    /// Decodes a compact batch payload (header included) in place, checking its whole shape:
+    /// the count against `maxBatch`, every operation's kind, width and size, mask and value
+    /// fitting the width, `base + offset` (and the access's last byte) not passing 2^64, and
+    /// that the operations fill the body exactly. Errors name the operation's index.
+    public static func decodeCompactBatch(_ payload: UnsafeRawBufferPointer, limits: Limits) throws(IOGateError) -> (
+        FrameHeader, CompactBatchView
+    ) {
+        let h = try header(payload)
+        guard h.opcode == Opcode.compactBatch.rawValue else {
+            throw IOGateError(.malformed, "opcode \(hex(UInt64(h.opcode))) is not a compact batch")
+        }
+        guard h.flags == 0, h.status == 0 else {
+            throw IOGateError(.malformed, "request flags and status must be 0; got flags \(h.flags), status \(h.status)")
+        }
+        return (h, try decodeCompactBatchBody(UnsafeRawBufferPointer(rebasing: payload[Frame.headerSize...]), limits: limits))
+    }
+
+    /// Decodes and checks the body of a compact batch (after the 8-byte header).
+    public static func decodeCompactBatchBody(_ body: UnsafeRawBufferPointer, limits: Limits) throws(IOGateError) -> CompactBatchView {
+        var r = ByteReader(body)
+        let count = try r.u32("compact batch count")
+        try r.skip(4, "reserved")
+        let base = try r.u64("compact batch base")
+        guard count >= 1, count <= UInt32(clamping: limits.maxBatch) else {
+            throw IOGateError(.limitExceeded, "compact batch of \(count) operations; allowed: 1...\(limits.maxBatch)")
+        }
+        let n = Int(count)
+        let ops = UnsafeRawBufferPointer(rebasing: body[Frame.compactBatchHeaderSize...])
+        // No offset can wrap when base + (2^32 - 1) + 7 fits: then reads need no per-operation check.
+        let mayWrap = base > UInt64.max - UInt64(UInt32.max) - 7
+        var position = 0, results = 0, i = 0
+        if let p = ops.baseAddress {
+            while i < n {
+                // The fast path: a read of a valid width in bounds (one load, a few compares).
+                if ops.count &- position >= 8 {
+                    let head = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: position, as: UInt64.self))
+                    let width = (head >> 8) & 0xFF
+                    if head & 0xFF == 1, width <= 8, (0x116 as UInt64) >> width & 1 == 1, !mayWrap {
+                        results &+= Int(truncatingIfNeeded: width)
+                        position &+= 8
+                        i &+= 1
+                        continue
+                    }
+                }
+                let (size, resultSize) = try checkCompactOp(ops, at: position, index: i, base: base, count: count)
+                position &+= size
+                results &+= resultSize
+                i &+= 1
+            }
+        }
+        guard position == ops.count else {
+            throw IOGateError(
+                .malformed,
+                "compact batch of \(count) operations: \(ops.count - position) unexpected bytes after operation #\(n - 1) (does the count match the operations?)"
+            )
+        }
+        return CompactBatchView(count: n, base: base, resultBytes: results, ops: ops)
+    }
+
+    /// Checks the compact operation at `position` of `ops`; returns its size and result bytes.
+    static func checkCompactOp(_ ops: UnsafeRawBufferPointer, at position: Int, index i: Int, base: UInt64, count: UInt32)
+        throws(IOGateError) -> (Int, Int)
+    {
+        let left = ops.count - position
+        guard left >= 8 else {
+            throw IOGateError(
+                .malformed,
+                "compact batch of \(count) operations: the frame ends before operation #\(i) (an operation needs at least 8 bytes; \(left) left)"
+            )
+        }
+        let head = UInt64(littleEndian: ops.loadUnaligned(fromByteOffset: position, as: UInt64.self))
+        let kindByte = UInt8(truncatingIfNeeded: head), widthByte = UInt8(truncatingIfNeeded: head >> 8)
+        guard let kind = BatchKind(rawValue: kindByte) else {
+            throw IOGateError(.malformed, "compact batch operation #\(i): unknown kind \(kindByte); allowed: 1 read, 2 write, 3 modify")
+        }
+        guard let width = AccessWidth(rawValue: widthByte) else {
+            throw IOGateError(
+                .badWidth,
+                "compact batch operation #\(i): width of \(widthByte) bytes is not supported; allowed: 1, 2, 4 or 8 bytes (8, 16, 32, 64 bits)"
+            )
+        }
+        let size = kind.compactSize
+        guard left >= size else {
+            throw IOGateError(.malformed, "compact batch operation #\(i): a \(kind) operation is \(size) bytes; the frame has \(left) left")
+        }
+        let offset = head >> 32
+        let (address, wrapped) = base.addingReportingOverflow(offset)
+        if wrapped || address.addingReportingOverflow(UInt64(width.bytes - 1)).overflow {
+            throw IOGateError(
+                .outsideAllowlist,
+                "compact batch operation #\(i): base \(hex(base)) + offset \(hex(offset)) (\(width.bits)-bit) wraps past 2^64")
+        }
+        switch kind {
+        case .read:
+            return (size, width.bytes)
+        case .write:
+            let value = UInt64(littleEndian: ops.loadUnaligned(fromByteOffset: position + 8, as: UInt64.self))
+            if value > width.maxValue {
+                throw IOGateError(.badWidth, "compact batch operation #\(i): value \(hex(value)) does not fit in \(width.bits) bits")
+            }
+            return (size, 0)
+        case .modify:
+            let mask = UInt64(littleEndian: ops.loadUnaligned(fromByteOffset: position + 8, as: UInt64.self))
+            let value = UInt64(littleEndian: ops.loadUnaligned(fromByteOffset: position + 16, as: UInt64.self))
+            if value > width.maxValue || mask > width.maxValue {
+                throw IOGateError(
+                    .badWidth, "compact batch operation #\(i): mask \(hex(mask)) or value \(hex(value)) does not fit in \(width.bits) bits")
+            }
+            return (size, width.bytes)
+        }
+    }
+
+    /// Bytes the operations of a compact batch take on the wire (after its 16-byte header).
+    @inlinable
+    public static func compactSize(of ops: [BatchOp]) -> Int {
+        var n = 0
+        for op in ops { n &+= op.kind.compactSize }
+        return n
+    }
+
+    /// Bytes of results a compact batch of `ops` is answered with.
+    @inlinable
+    public static func compactResultSize(of ops: [BatchOp]) -> Int {
+        var n = 0
+        for op in ops where op.kind != .write { n &+= op.width.bytes }
+        return n
+    }
+
+    /// Writes the operations of a compact batch into zeroed bytes: head (kind, width, offset
+    /// `address - base` truncated to 32 bits), then value (write) or mask and value (modify).
+    @inline(__always)
+    static func storeCompact(_ ops: [BatchOp], base: UInt64, into p: UnsafeMutableRawBufferPointer) {
+        var position = 0
+        for op in ops {
+            let head = UInt64(op.kind.rawValue) | UInt64(op.width.rawValue) << 8 | (op.address &- base) << 32
+            p.storeBytes(of: head.littleEndian, toByteOffset: position, as: UInt64.self)
+            switch op.kind {
+            case .read:
+                break
+            case .write:
+                p.storeBytes(of: op.value.littleEndian, toByteOffset: position + 8, as: UInt64.self)
+            case .modify:
+                p.storeBytes(of: op.mask.littleEndian, toByteOffset: position + 8, as: UInt64.self)
+                p.storeBytes(of: op.value.littleEndian, toByteOffset: position + 16, as: UInt64.self)
+            }
+            position &+= op.kind.compactSize
+        }
+    }
+
+    /// Decodes the body of a compact batch response into one result per operation: the value
+    /// read, 0 for a write, the old value for a modify.
+    public static func decodeCompactBatchResults(_ r: inout ByteReader, ops: [BatchOp]) throws(IOGateError) -> [UInt64] {
+        let n = Int(try r.u32("batch count"))
+        _ = try r.u32("reserved")
+        guard n == ops.count else { throw IOGateError(.malformed, "batch response has \(n) results for \(ops.count) operations") }
+        let size = compactResultSize(of: ops)
+        guard r.remaining == size else {
+            throw IOGateError(
+                .malformed, "compact batch response has \(r.remaining) bytes of results; \(ops.count) operations need \(size)")
+        }
+        let p = r.bytes, start = r.position
+        try r.skip(size, "batch results")
+        return [UInt64](unsafeUninitializedCapacity: n) { out, initialized in
+            var position = start
+            for (i, op) in ops.enumerated() {
+                switch (op.kind, op.width) {
+                case (.write, _): out[i] = 0
+                case (_, .byte): out[i] = UInt64(p[position])
+                case (_, .half): out[i] = UInt64(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: position, as: UInt16.self)))
+                case (_, .word): out[i] = UInt64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: position, as: UInt32.self)))
+                case (_, .double): out[i] = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: position, as: UInt64.self))
+                }
+                if op.kind != .write { position &+= op.width.bytes }
+            }
+            initialized = n
+        }
+    }
+}
