@@ -21,6 +21,11 @@ def batch_op(kind, width, address, mask=0, value=0):
     return struct.pack("<BB6xQQQ", kind, width, address, mask, value)
 
 
+def compact_op(kind, width, offset, mask=0, value=0):
+    head = struct.pack("<BBxxI", kind, width, offset)
+    return head + (struct.pack("<Q", value) if kind == 2 else struct.pack("<QQ", mask, value) if kind == 3 else b"")
+
+
 def window(base, length, rw, name, model=b"", pins=0):
     return struct.pack("<QQBB", base, length, rw, len(name)) + name + struct.pack("<B", len(model)) + model + struct.pack("<H", pins)
 
@@ -38,6 +43,14 @@ SEEDS = {
                    + batch_op(1, 4, 0xFE200000)
                    + batch_op(2, 2, 0xFE200010, value=0xBEEF)
                    + batch_op(3, 1, 0xFE200020, mask=0xF0, value=0x30)),
+    # Compact batch (0x21, protocol version 2): base, then 8/16/24-byte operations.
+    "compact-batch": frame(0x21, struct.pack("<I4xQ", 3, 0xFE200000)
+                           + compact_op(1, 4, 0x34)
+                           + compact_op(2, 2, 0x10, value=0xBEEF)
+                           + compact_op(3, 1, 0x20, mask=0xF0, value=0x30)),
+    "compact-wrap": frame(0x21, struct.pack("<I4xQ", 2, 0xFFFFFFFFFFFFFF00) + compact_op(1, 8, 0xF8) + compact_op(1, 1, 0x100)),
+    "session-v2": frame(0x01, struct.pack("<IHH", MAGIC, 1, 2), ident=1)
+    + frame(0x21, struct.pack("<I4xQ", 1, 0x2000) + compact_op(1, 8, 0), ident=2),
     # A session: hello, windows, a read, a batch of one.
     "session": frame(0x01, struct.pack("<IHH", MAGIC, 1, 1), ident=1)
     + frame(0x02, ident=2)

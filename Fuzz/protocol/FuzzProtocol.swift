@@ -17,6 +17,19 @@ private let tinyLimits: Limits = {
 /// Decodes a request payload. A request that decodes must encode to a frame of the same length
 /// (padding, which the decoder ignores, comes back as zeros) that decodes to the same request.
 private func checkRequest(_ payload: UnsafeRawBufferPointer, limits: Limits) {
+    // The daemon decodes compact batches (0x21) in place; it must agree with decodeRequest.
+    if payload.first == Opcode.compactBatch.rawValue {
+        let inPlace = try? Codec.decodeCompactBatch(payload, limits: limits).1
+        let decoded = try? Codec.decodeRequest(payload, limits: limits).1
+        switch (inPlace, decoded) {
+        case (nil, nil): break
+        case (let v?, .compactBatch(let base, let ops)?):
+            guard v.base == base, v.array == ops, v.resultBytes == Codec.compactResultSize(of: ops) else {
+                fatalError("in-place compact batch differs from decodeRequest: \(ops)")
+            }
+        default: fatalError("in-place compact batch decoding disagrees with decodeRequest: \(String(describing: decoded))")
+        }
+    }
     guard let (header, request) = try? Codec.decodeRequest(payload, limits: limits) else { return }
     var w = ByteWriter()
     Codec.encode(request, id: header.id, into: &w)
