@@ -5,18 +5,18 @@ struct GPIO: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Pin commands on a granted GPIO window (bcm2835, bcm2711, rp1, omap models).",
         discussion: """
-            iogate gpio PIN mode in|out|alt0..alt8|none  select the pin's function (atomic modifies;
-                                                      bcm: alt0..alt5, rp1: alt0..alt8 but alt5, and none;
-                                                      omap: in and out)
-            iogate gpio PIN pull up|down|none         select the pull resistor (bcm2835, bcm2711, rp1)
-            iogate gpio PIN get                       print the level: 0 or 1
-            iogate gpio PIN set 0|1                   drive the pin (set/clear registers)
-            iogate gpio PIN toggle                    invert the output; prints the new level
-            iogate gpio PIN info                      print function, level and pull
-            iogate gpio lines [--json]                list every GPIO chip and line the kernel exposes
-                                                      (read through libgpiod from /dev/gpiochip*, not the daemon)
-            PIN is a number counted across the granted GPIO banks (17; AM335x 49 = gpio1:17) or BANK:PIN.
-            On a Raspberry Pi 5 (rp1) the grant must cover the board's gpio, rio and pads windows.
+            iogate gpio PIN mode FUNCTION     select the function (atomic modifies):
+                                              bcm: in, out, alt0..alt5; omap: in, out;
+                                              rp1: in, out, alt0..4, alt6..8, none
+            iogate gpio PIN pull up|down|none select the pull (bcm2835, bcm2711, rp1)
+            iogate gpio PIN get               print the level: 0 or 1
+            iogate gpio PIN set 0|1           drive the pin (set/clear registers)
+            iogate gpio PIN toggle            invert the output; prints the new level
+            iogate gpio PIN info              print function, level and pull
+            iogate gpio lines [--json]        list the kernel's GPIO chips and lines
+                                              (libgpiod, /dev/gpiochip*; not the daemon)
+            PIN: a number counted across the granted banks (AM335x 49 = gpio1:17), or BANK:PIN.
+            On a Raspberry Pi 5 (rp1) grant the board's gpio, rio and pads windows.
             """)
 
     @OptionGroup var global: GlobalOptions
