@@ -58,6 +58,14 @@ public struct ByteReader {
         }
     }
 
+    /// Skips `n` padding or reserved bytes of a request, which must be zero: a sender that puts
+    /// something there speaks a protocol this daemon does not, and is told so rather than ignored.
+    public mutating func zeros(_ n: Int, _ what: String) throws(IOGateError) {
+        try need(n, what)
+        defer { position += n }
+        try Codec.checkZero(bytes, at: position, count: n, what)
+    }
+
     public mutating func skip(_ n: Int, _ what: String) throws(IOGateError) {
         try need(n, what)
         position += n

@@ -62,14 +62,14 @@ public enum Codec {
         case .read:
             let address = try r.u64("address")
             let width = try AccessWidth.decode(try r.u8("width"))
-            try r.skip(3, "padding")
+            try r.zeros(3, "read padding")
             let count = try r.u32("count")
             try checkCount(count, limits)
             req = .read(address: address, width: width, count: count)
         case .write:
             let address = try r.u64("address")
             let width = try AccessWidth.decode(try r.u8("width"))
-            try r.skip(3, "padding")
+            try r.zeros(3, "write padding")
             let count = try r.u32("count")
             try checkCount(count, limits)
             guard r.remaining == Int(count) * width.bytes else {
@@ -84,7 +84,7 @@ public enum Codec {
         case .modify:
             let address = try r.u64("address")
             let width = try AccessWidth.decode(try r.u8("width"))
-            try r.skip(7, "padding")
+            try r.zeros(7, "modify padding")
             let mask = try r.u64("mask"), value = try r.u64("value")
             try width.check(mask, field: "mask")
             try width.check(value, field: "value")
@@ -92,7 +92,7 @@ public enum Codec {
         case .wait:
             let address = try r.u64("address")
             let width = try AccessWidth.decode(try r.u8("width"))
-            try r.skip(3, "padding")
+            try r.zeros(3, "wait padding")
             let timeout = try r.u32("timeout")
             let mask = try r.u64("mask"), value = try r.u64("value")
             try width.check(mask, field: "mask")
@@ -103,7 +103,7 @@ public enum Codec {
             req = .wait(address: address, width: width, mask: mask, value: value, timeoutMilliseconds: timeout)
         case .batch:
             let count = try r.u32("batch count")
-            try r.skip(4, "padding")
+            try r.zeros(4, "batch reserved field")
             guard count >= 1, count <= UInt32(clamping: limits.maxBatch) else {
                 throw IOGateError(.limitExceeded, "batch of \(count) operations; allowed: 1...\(limits.maxBatch)")
             }
@@ -126,6 +126,23 @@ public enum Codec {
             throw IOGateError(.malformed, "\(r.remaining) unexpected bytes after a \(op) request")
         }
         return (h, req)
+    }
+
+    /// Throws naming `what` and the bytes unless the `count` bytes at `offset` are all zero. The
+    /// name is built only for the error: this runs once per batch operation.
+    @inline(__always)
+    static func checkZero(_ p: UnsafeRawBufferPointer, at offset: Int, count: Int, _ what: @autoclosure () -> String) throws(IOGateError) {
+        var any: UInt8 = 0
+        for i in offset..<(offset + count) { any |= p[i] }
+        guard any != 0 else { return }
+        try refuseNonZero(p, at: offset, count: count, what())
+    }
+
+    static func refuseNonZero(_ p: UnsafeRawBufferPointer, at offset: Int, count: Int, _ what: String) throws(IOGateError) {
+        let got = p[offset..<(offset + count)].map { String($0, radix: 16, uppercase: true) }.map { $0.count == 1 ? "0" + $0 : $0 }
+        throw IOGateError(
+            .malformed,
+            "\(what) must be zero (\(count) bytes); got \(got.joined(separator: " ")): send zeros in padding and reserved fields")
     }
 
     static func checkCount(_ count: UInt32, _ limits: Limits) throws(IOGateError) {
@@ -160,6 +177,10 @@ public enum Codec {
             do { width = try AccessWidth.decode(p[offset + 1]) } catch {
                 throw IOGateError(error.code, "batch operation #\(i): \(error.message)")
             }
+        }
+        // Bytes 2..7 of the operation: padding, checked with one load.
+        if UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) >> 16 != 0 {
+            try refuseNonZero(p, at: offset + 2, count: 6, "batch operation #\(i) padding")
         }
         let op = BatchOp(
             kind: kind, width: width,

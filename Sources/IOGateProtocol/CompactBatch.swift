@@ -128,7 +128,7 @@ extension Codec {
     public static func decodeCompactBatchBody(_ body: UnsafeRawBufferPointer, limits: Limits) throws(IOGateError) -> CompactBatchView {
         var r = ByteReader(body)
         let count = try r.u32("compact batch count")
-        try r.skip(4, "reserved")
+        try r.zeros(4, "compact batch reserved field")
         let base = try r.u64("compact batch base")
         guard count >= 1, count <= UInt32(clamping: limits.maxBatch) else {
             throw IOGateError(.limitExceeded, "compact batch of \(count) operations; allowed: 1...\(limits.maxBatch)")
@@ -140,11 +140,11 @@ extension Codec {
         var position = 0, results = 0, i = 0
         if let p = ops.baseAddress {
             while i < n {
-                // The fast path: a read of a valid width in bounds (one load, a few compares).
+                // The fast path: a read of a valid width, zero padding, in bounds (one load, a few compares).
                 if ops.count &- position >= 8 {
                     let head = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: position, as: UInt64.self))
                     let width = (head >> 8) & 0xFF
-                    if head & 0xFF == 1, width <= 8, (0x116 as UInt64) >> width & 1 == 1, !mayWrap {
+                    if head & 0xFFFF_00FF == 1, width <= 8, (0x116 as UInt64) >> width & 1 == 1, !mayWrap {
                         results &+= Int(truncatingIfNeeded: width)
                         position &+= 8
                         i &+= 1
@@ -188,6 +188,7 @@ extension Codec {
                 "compact batch operation #\(i): width of \(widthByte) bytes is not supported; allowed: 1, 2, 4 or 8 bytes (8, 16, 32, 64 bits)"
             )
         }
+        if (head >> 16) & 0xFFFF != 0 { try refuseNonZero(ops, at: position + 2, count: 2, "compact batch operation #\(i) padding") }
         let size = kind.compactSize
         guard left >= size else {
             throw IOGateError(.malformed, "compact batch operation #\(i): a \(kind) operation is \(size) bytes; the frame has \(left) left")

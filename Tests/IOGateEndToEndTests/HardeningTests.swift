@@ -146,6 +146,14 @@ final class HardeningTests {
                 IOGateError.Code.malformed.rawValue
             ),
             ("misaligned write", frame(.write(address: 0x100002, width: .word, values: [0xDEAD])), IOGateError.Code.misaligned.rawValue),
+            (
+                "write with non-zero padding", patch(frame(.write(address: 0x100000, width: .word, values: [0xDEAD])), at: 21, 1),
+                IOGateError.Code.malformed.rawValue
+            ),
+            (
+                "batch write with non-zero padding", patch(frame(.batch([.write(0x100000, 0xDEAD)])), at: 26, 0xFF),
+                IOGateError.Code.malformed.rawValue
+            ),
         ]
         for (name, bytes, _) in cases {
             _ = rawExchange(d.socket, bytes)

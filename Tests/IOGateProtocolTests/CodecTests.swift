@@ -156,6 +156,28 @@ struct CodecRequestTests {
         #expect(Array(bytes[16..<48]) == [3, 2, 0, 0, 0, 0, 0, 0] + le64(0x1_0000_0004) + le64(0xF0) + le64(0x30))
     }
 
+    /// Padding and reserved bytes must be zero: each one set is refused, naming the field.
+    @Test(
+        arguments: [
+            (Request.read(address: 0x1000, width: .word, count: 1), Array(17...19), "read padding"),
+            (.write(address: 0x1000, width: .word, values: [1]), Array(17...19), "write padding"),
+            (.modify(address: 0x1000, width: .word, mask: 1, value: 1), Array(17...23), "modify padding"),
+            (.wait(address: 0x1000, width: .word, mask: 1, value: 1, timeoutMilliseconds: 1), Array(17...19), "wait padding"),
+            (.batch([.read(0x1000), .write(0x1004, 1)]), Array(12...15), "batch reserved field"),
+            (.batch([.read(0x1000), .write(0x1004, 1)]), Array(18...23), "batch operation #0 padding"),
+            (.batch([.read(0x1000), .write(0x1004, 1)]), Array(50...55), "batch operation #1 padding"),
+            (.compactBatch(base: 0x1000, ops: [.read(0x1000), .write(0x1004, 1)]), Array(12...15), "compact batch reserved field"),
+            (.compactBatch(base: 0x1000, ops: [.read(0x1000), .write(0x1004, 1)]), [26, 27], "compact batch operation #0 padding"),
+            (.compactBatch(base: 0x1000, ops: [.read(0x1000), .write(0x1004, 1)]), [34, 35], "compact batch operation #1 padding"),
+        ] as [(Request, [Int], String)])
+    func nonZeroPaddingRefused(request: Request, positions: [Int], field: String) throws {
+        let good = payload(request)
+        _ = try decode(good)  // all zeros: fine
+        for i in positions {
+            expectDecodeError(.malformed, [field, "must be zero", "5A"], patched(good, [i: 0x5A]))
+        }
+    }
+
     /// Every prefix of every request kind is refused as malformed; none decodes or crashes.
     @Test(arguments: sampleRequests)
     func truncatedAtEveryLength(_ request: Request) {
