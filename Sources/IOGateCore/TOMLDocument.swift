@@ -12,7 +12,9 @@ public struct TOMLDocument {
     /// Parses `text`; a syntax error names the file, line and column.
     public init(text: String, file: String, code: IOGateError.Code) throws(IOGateError) {
         self.file = file
-        self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // Split on the scalar "\n": a Swift Character "\r\n" is not equal to "\n", so splitting the
+        // characters would keep a CRLF file in one line (and hide its headers from the checks below).
+        self.lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { Substring($0) }
         if let n = lines.firstIndex(where: { $0.unicodeScalars.contains("\0") }) {
             throw IOGateError(code, "\(file):\(n + 1): TOML syntax error: the text contains a NUL byte")
         }
@@ -61,7 +63,8 @@ public struct TOMLDocument {
             let c: Unicode.Scalar = p < s.count ? s[p] : "\n"
             let startsKey = c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || "_-\"']".unicodeScalars.contains(c))
             guard !startsKey else { continue }
-            guard (try? TOMLTable(string: lines[..<i].joined(separator: "\n"))) != nil else { continue }
+            // The text before the line, with the newline that ends it (a CRLF line's "\r" is in `lines`).
+            guard (try? TOMLTable(string: lines[..<i].joined(separator: "\n") + "\n")) != nil else { continue }
             return (i + 1, p + 1, c)
         }
         return nil

@@ -19,6 +19,22 @@ import Testing
         #expect(boardError?.message.hasPrefix("b.toml:1:") == true, "\(boardError?.message ?? "")")
     }
 
+    /// The same in a file with CRLF line ends: the text was split into lines by Swift Characters, and
+    /// "\r\n" is one Character, so such a file was one line and its headers went unchecked; found by
+    /// fuzz-config as `# IOGaon0confibbm = true\r\n[[[mao[maow_grro"\n`.
+    @Test(arguments: ["# comment\r\n[[[mao[maow_grro\"\n", "device = \"mock\"\r\n[.limits]\r\n", "a = 1\r\n\r\n[[=x]]\r\n"])
+    func badTableHeaderAfterCRLFIsAnError(text: String) throws {
+        let error = #expect(throws: IOGateError.self) { try Config.parse(text: text, file: "c.toml") }
+        #expect(error?.message.contains("TOML syntax error: expected a table name") == true, "\(error?.message ?? "")")
+    }
+
+    /// A CRLF file's semantic errors name the right line too.
+    @Test func crlfFileErrorsNameTheirLine() throws {
+        let text = "device = \"mock\"\r\nboard = \"rpi4\"\r\n[[grant]]\r\nuid = 1\r\nwindows = [\"gpio\"]\r\naccess = \"rx\"\r\n"
+        let error = #expect(throws: IOGateError.self) { try Config.parse(text: text, file: "c.toml") }
+        #expect(error?.message.hasPrefix("c.toml:6:") == true, "\(error?.message ?? "")")
+    }
+
     /// Lines that look like bad headers inside multi-line strings and arrays are not headers.
     @Test func headerLookalikesInsideValuesAreFine() throws {
         let board = try Board.parse(
