@@ -47,7 +47,7 @@ public struct CompactBatchView {
 }
 
 /// One operation of a shape-checked compact batch, read in place.
-public struct CompactOp {
+public struct CompactOp: BatchOperation {
     /// Kind (byte 0), width (byte 1), padding, offset (bytes 4..7), little-endian.
     public let head: UInt64
     /// The operation's address: base + offset (checked not to wrap).

@@ -94,8 +94,20 @@ public enum Request: Hashable, Sendable {
     }
 }
 
+/// What the daemon checks and runs of a batch operation, whichever encoding it arrived in: a
+/// decoded `BatchOp` (opcode 0x20) or a `CompactOp` read in place (opcode 0x21).
+public protocol BatchOperation {
+    var kind: BatchKind { get }
+    var width: AccessWidth { get }
+    var address: UInt64 { get }
+    /// A modify's mask.
+    var mask: UInt64 { get }
+    /// A write's value, a modify's new bits.
+    var value: UInt64 { get }
+}
+
 /// One operation of a batch.
-public struct BatchOp: Hashable, Sendable {
+public struct BatchOp: BatchOperation, Hashable, Sendable {
     public var kind: BatchKind
     public var width: AccessWidth
     public var address: UInt64

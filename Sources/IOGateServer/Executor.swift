@@ -141,48 +141,14 @@ public final class Executor {
 
     /// Checks every operation of a batch; one refusal refuses the whole batch.
     public func validate(_ ops: [BatchOp]) throws(IOGateError) {
-        batchWindows.removeAll(keepingCapacity: true)
-        // Locals rather than properties inside the loop: no exclusivity check and no retain per
-        // operation (they dominated a 4,096-operation batch in `perf`).
-        let allowlist = self.allowlist, entryWindows = self.entryWindows
         var entries = opEntries
         opEntries = []
         entries.removeAll(keepingCapacity: true)
         entries.reserveCapacity(ops.count)
         defer { opEntries = entries }
-        var lastEntry = -1
-        // The entry that allowed the previous operation. An operation inside it needs only its
-        // alignment, width and access checked: the outcome is `check`'s (which may name an earlier,
-        // overlapping entry, but overlapping entries lie in one served window).
-        var cached: (range: PhysicalRange, writable: Bool, entry: Int)?
-        for (i, op) in ops.enumerated() {
-            do {
-                let write = op.kind != .read
-                let size = UInt64(op.width.rawValue)
-                let e: Int
-                if let c = cached, op.address & (size - 1) == 0, c.range.contains(op.address, size: size), !write || c.writable,
-                    op.width != .double || AccessWidth.doubleIsSingleAccess
-                {
-                    e = c.entry
-                } else {
-                    e = try allowlist.check(op.address, width: op.width, write: write)
-                    let granted = allowlist.entries[e]
-                    cached = (granted.range, granted.access == .rw, e)
-                }
-                if op.kind != .read {
-                    try daemon.checkGuards(
-                        entryWindows[e], op.address, op.width, mask: op.kind == .write ? op.width.maxValue : op.mask, value: op.value, self)
-                }
-                entries.append(e)
-                if e != lastEntry {  // consecutive operations usually share an entry
-                    lastEntry = e
-                    let w = entryWindows[e]
-                    if !batchWindows.contains(where: { $0 === w }) { batchWindows.append(w) }
-                }
-            } catch {
-                throw IOGateError(error.code, "batch operation #\(i) refused, nothing was run: \(error.message)")
-            }
-        }
+        var checker = BatchChecker(self)
+        defer { batchWindows = checker.windows }
+        for (i, op) in ops.enumerated() { entries.append(try checker.check(op, index: i)) }
     }
 
     /// Runs a batch that `validate` accepted, holding every touched window's lock (taken in
@@ -228,49 +194,12 @@ public final class Executor {
 
     // MARK: Compact batches (protocol version 2), read in place from the request frame
 
-    /// Checks every operation of a compact batch exactly as `validate(_: [BatchOp])` does (the
-    /// allowlist, alignment, width, write access, the write guards); one refusal refuses the whole
-    /// batch. The operations are read from the frame: no array is built.
+    /// Checks every operation of a compact batch, read from the frame (no array is built), with
+    /// the same `BatchChecker` as `validate(_: [BatchOp])`; one refusal refuses the whole batch.
     public func validate(_ batch: CompactBatchView) throws(IOGateError) {
-        batchWindows.removeAll(keepingCapacity: true)
-        // Locals rather than properties inside the loop (see `validate(_: [BatchOp])`).
-        let allowlist = self.allowlist, entryWindows = self.entryWindows
-        let guarded = !daemon.writeGuards.isEmpty
-        let doubleOK = AccessWidth.doubleIsSingleAccess
-        var windows = batchWindows
-        batchWindows = []
-        defer { batchWindows = windows }
-        var lastEntry = -1
-        // The entry that allowed the previous operation: its first byte and `last - first` (no
-        // entry at first). An operation inside it needs only its alignment, width and access checked.
-        var first: UInt64 = 0, span: UInt64 = 0, writable = false, cachedEntry = -1
-        try batch.forEach { (i, op) throws(IOGateError) in
-            let size = op.widthBytes
-            let offset = op.address &- first
-            // Inside the cached entry: `address - first <= span - (size - 1)`, without wrapping.
-            if cachedEntry >= 0, op.address & (size &- 1) == 0, offset <= span, span &- offset >= size &- 1, op.isRead || writable,
-                size != 8 || doubleOK, !guarded || op.isRead
-            {
-                return
-            }
-            do throws(IOGateError) {
-                let write = !op.isRead
-                let e = try allowlist.check(op.address, width: op.width, write: write)
-                let granted = allowlist.entries[e]
-                (first, span, writable, cachedEntry) = (granted.range.base, granted.range.length &- 1, granted.access == .rw, e)
-                if write && guarded {
-                    try daemon.checkGuards(
-                        entryWindows[e], op.address, op.width, mask: op.kindByte == 2 ? op.width.maxValue : op.mask, value: op.value, self)
-                }
-                if e != lastEntry {  // consecutive operations usually share an entry
-                    lastEntry = e
-                    let w = entryWindows[e]
-                    if !windows.contains(where: { $0 === w }) { windows.append(w) }
-                }
-            } catch {
-                throw IOGateError(error.code, "batch operation #\(i) refused, nothing was run: \(error.message)")
-            }
-        }
+        var checker = BatchChecker(self)
+        defer { batchWindows = checker.windows }
+        try batch.forEach { (i, op) throws(IOGateError) in _ = try checker.check(op, index: i) }
     }
 
     /// Runs a compact batch that `validate` accepted, holding every touched window's lock for the
@@ -329,5 +258,69 @@ public final class Executor {
         results.reserveCapacity(ops.count)
         runValidatedBatch(ops) { results.append($0) }
         return results
+    }
+}
+
+/// The checks of one batch, operation by operation, in whichever encoding it arrived: the
+/// allowlist (inside one granted range, aligned, write access, 64-bit width), then the write
+/// guards, collecting the windows the batch touches. It keeps the entry that allowed the previous
+/// operation: a read (or, without write guards, a write) inside it needs only its alignment, width
+/// and access checked, and the outcome is `check`'s (which may name an earlier, overlapping entry,
+/// but overlapping entries lie in one served window).
+struct BatchChecker {
+    // Locals rather than the executor's properties inside the loop: no exclusivity check and no
+    // retain per operation (they dominated a 4,096-operation batch in `perf`).
+    let executor: Executor
+    let allowlist: Allowlist
+    let entryWindows: [ServedWindow]
+    let guarded: Bool
+    /// The windows the batch touches, in first-touch order.
+    var windows: [ServedWindow]
+    /// The cached entry: its first byte, `last - first`, whether it is writable; entry -1 for none.
+    var first: UInt64 = 0, span: UInt64 = 0, writable = false, cachedEntry = -1
+
+    init(_ executor: Executor) {
+        self.executor = executor
+        allowlist = executor.allowlist
+        entryWindows = executor.entryWindows
+        guarded = !executor.daemon.writeGuards.isEmpty
+        windows = executor.batchWindows
+        executor.batchWindows = []
+        windows.removeAll(keepingCapacity: true)
+    }
+
+    /// Checks operation `index`; returns the allowlist entry that allows it.
+    @inline(__always)
+    mutating func check<Op: BatchOperation>(_ op: Op, index: Int) throws(IOGateError) -> Int {
+        let width = op.width, write = op.kind != .read
+        let size = UInt64(width.rawValue), offset = op.address &- first
+        // Inside the cached entry: `address - first <= span - (size - 1)`, without wrapping.
+        if cachedEntry >= 0, op.address & (size &- 1) == 0, offset <= span, span &- offset >= size &- 1,
+            !write || (writable && !guarded), width != .double || AccessWidth.doubleIsSingleAccess
+        {
+            return cachedEntry
+        }
+        return try checkFully(op, index: index)
+    }
+
+    /// The allowlist and the write guards for one operation; caches its entry.
+    mutating func checkFully<Op: BatchOperation>(_ op: Op, index: Int) throws(IOGateError) -> Int {
+        do {
+            let width = op.width, write = op.kind != .read
+            let e = try allowlist.check(op.address, width: width, write: write)
+            if write && guarded {
+                try executor.daemon.checkGuards(
+                    entryWindows[e], op.address, width, mask: op.kind == .write ? width.maxValue : op.mask, value: op.value, executor)
+            }
+            if e != cachedEntry {  // consecutive operations usually share an entry
+                let w = entryWindows[e]
+                if !windows.contains(where: { $0 === w }) { windows.append(w) }
+                let granted = allowlist.entries[e]
+                (first, span, writable, cachedEntry) = (granted.range.base, granted.range.length &- 1, granted.access == .rw, e)
+            }
+            return e
+        } catch {
+            throw IOGateError(error.code, "batch operation #\(index) refused, nothing was run: \(error.message)")
+        }
     }
 }
