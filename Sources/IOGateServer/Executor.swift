@@ -17,8 +17,6 @@ public final class Executor {
     var entryWindows: [ServedWindow]
     var generation: Int
     var batchWindows: [ServedWindow] = []
-    /// For each operation of the batch being validated and run, the index of its allowlist entry.
-    var opEntries: [Int] = []
     /// Whether accesses are traced or audited (fixed for the daemon's life): when not, the hot
     /// paths skip `Daemon.observe` entirely.
     let observing: Bool
@@ -141,54 +139,62 @@ public final class Executor {
 
     /// Checks every operation of a batch; one refusal refuses the whole batch.
     public func validate(_ ops: [BatchOp]) throws(IOGateError) {
-        var entries = opEntries
-        opEntries = []
-        entries.removeAll(keepingCapacity: true)
-        entries.reserveCapacity(ops.count)
-        defer { opEntries = entries }
         var checker = BatchChecker(self)
         defer { batchWindows = checker.windows }
-        for (i, op) in ops.enumerated() { entries.append(try checker.check(op, index: i)) }
+        for (i, op) in ops.enumerated() { _ = try checker.check(op, index: i) }
     }
 
-    /// Runs a batch that `validate` accepted, holding every touched window's lock (taken in
-    /// window order, so concurrent batches cannot deadlock). Results: read value, 0, old value.
+    /// Runs a batch that `validate` accepted (see `withBatchLocks`). Results: read value, 0, old value.
     public func runValidatedBatch(_ ops: [BatchOp], _ sink: (UInt64) -> Void) {
+        withBatchLocks { region in
+            for op in ops { sink(runLocked(op, region)) }
+        }
+    }
+
+    /// Holds every window a validated batch touches locked (taken in window order, so concurrent
+    /// batches cannot deadlock) while `body` runs its operations. `body` gets the mapping to access
+    /// directly in the common case, one mapped window and nothing to observe; nil otherwise.
+    @inline(__always)
+    func withBatchLocks(_ body: (MappedRegion?) -> Void) {
         batchWindows.sort { $0.index < $1.index }
         for w in batchWindows { w.lock.lock() }
         defer { for w in batchWindows.reversed() { w.lock.unlock() } }
-        if batchWindows.count == 1, !observing, let region = batchWindows[0].space as? MappedRegion {
-            // The common case, one mapped window and nothing to observe: the volatile accesses are
-            // inlined here instead of a dynamic call per operation (measured by `iogate bench`).
-            for op in ops {
-                switch op.kind {
-                case .read:
-                    sink(region.load(op.address, op.width))
-                case .write:
-                    region.store(op.address, op.width, op.value)
-                    sink(0)
-                case .modify:
-                    let old = region.load(op.address, op.width)
-                    region.store(op.address, op.width, (old & ~op.mask) | (op.value & op.mask))
-                    sink(old)
-                }
-            }
-            return
-        }
-        for (op, e) in zip(ops, opEntries) {
-            let w = entryWindows[e]
+        let region = batchWindows.count == 1 && !observing ? batchWindows[0].space as? MappedRegion : nil
+        body(region)
+    }
+
+    /// Runs one validated batch operation under `withBatchLocks`; returns the value read, 0 for a
+    /// write, the old value for a modify. With `region`, the volatile accesses are inlined here
+    /// instead of a dynamic call per operation (measured by `iogate bench`).
+    @inline(__always)
+    func runLocked<Op: BatchOperation>(_ op: Op, _ region: MappedRegion?) -> UInt64 {
+        let width = op.width
+        if let region {
             switch op.kind {
             case .read:
-                let v = w.space.load(op.address, op.width)
-                if observing { daemon.observe(write: false, w, op.address, op.width, v, self) }
-                sink(v)
+                return region.load(op.address, width)
             case .write:
-                w.space.store(op.address, op.width, op.value)
-                if observing { daemon.observe(write: true, w, op.address, op.width, op.value, self) }
-                sink(0)
+                region.store(op.address, width, op.value)
+                return 0
             case .modify:
-                sink(modifyLocked(w, op.address, op.width, op.mask, op.value))
+                let old = region.load(op.address, width), mask = op.mask
+                region.store(op.address, width, (old & ~mask) | (op.value & mask))
+                return old
             }
+        }
+        // Served windows are disjoint and each validated access lies inside one of them.
+        guard let w = batchWindows.first(where: { $0.range.contains(op.address, size: UInt64(width.bytes)) }) else { return 0 }
+        switch op.kind {
+        case .read:
+            let v = w.space.load(op.address, width)
+            if observing { daemon.observe(write: false, w, op.address, width, v, self) }
+            return v
+        case .write:
+            w.space.store(op.address, width, op.value)
+            if observing { daemon.observe(write: true, w, op.address, width, op.value, self) }
+            return 0
+        case .modify:
+            return modifyLocked(w, op.address, width, op.mask, op.value)
         }
     }
 
@@ -202,51 +208,20 @@ public final class Executor {
         try batch.forEach { (i, op) throws(IOGateError) in _ = try checker.check(op, index: i) }
     }
 
-    /// Runs a compact batch that `validate` accepted, holding every touched window's lock for the
-    /// whole batch (taken in window order). Writes one result per read and modify into `results`.
+    /// Runs a compact batch that `validate` accepted (see `withBatchLocks`). Writes one result per
+    /// read and modify into `results`.
     public func runValidatedBatch(_ batch: CompactBatchView, into results: inout CompactResultWriter) {
-        batchWindows.sort { $0.index < $1.index }
-        for w in batchWindows { w.lock.lock() }
-        defer { for w in batchWindows.reversed() { w.lock.unlock() } }
-        if batchWindows.count == 1, !observing, let region = batchWindows[0].space as? MappedRegion {
-            // One mapped window and nothing to observe: the volatile accesses inlined, and the
-            // writer in a local (not through `inout`) for the loop.
-            var out = results
-            defer { results = out }
+        // The writer in a local (not through `inout`) for the loop.
+        var out = results
+        defer { results = out }
+        withBatchLocks { region in
             batch.forEach { _, op in
-                if op.head & 0xFFFF == 0x0401 {  // a 32-bit read, the common register access
+                if let region, op.head & 0xFFFF == 0x0401 {  // a 32-bit read, the common register access
                     out.put(region.load(op.address, .word), .word)
                     return
                 }
-                let width = op.width
-                switch op.kindByte {
-                case 1:
-                    out.put(region.load(op.address, width), width)
-                case 2:
-                    region.store(op.address, width, op.value)
-                default:
-                    let old = region.load(op.address, width), mask = op.mask
-                    region.store(op.address, width, (old & ~mask) | (op.value & mask))
-                    out.put(old, width)
-                }
-            }
-            return
-        }
-        // Served windows are disjoint and each validated access lies inside one of them.
-        let windows = batchWindows
-        batch.forEach { _, op in
-            let width = op.width
-            guard let w = windows.first(where: { $0.range.contains(op.address, size: op.widthBytes) }) else { return }
-            switch op.kind {
-            case .read:
-                let v = w.space.load(op.address, width)
-                if observing { daemon.observe(write: false, w, op.address, width, v, self) }
-                results.put(v, width)
-            case .write:
-                w.space.store(op.address, width, op.value)
-                if observing { daemon.observe(write: true, w, op.address, width, op.value, self) }
-            case .modify:
-                results.put(modifyLocked(w, op.address, width, op.mask, op.value), width)
+                let v = runLocked(op, region)
+                if op.kind != .write { out.put(v, op.width) }
             }
         }
     }
