@@ -12,8 +12,7 @@ extension GPIOLayout {
             ]
             return names[reg.kind]
         case .rp1:
-            let bank = Rp1.bank(of: reg.firstPin)
-            let b = Rp1.banks.firstIndex { $0.offset == bank.offset } ?? 0
+            let bank = Rp1.bank(of: reg.firstPin), b = bank.index
             let name: String
             switch reg.kind {
             case .function: name = "IO_BANK\(b).GPIO\(bank.line)_CTRL"

@@ -41,10 +41,10 @@ enum Rp1 {
     static let padInputEnable: UInt64 = 1 << 6
     static let padOutputDisable: UInt64 = 1 << 7
 
-    /// The bank holding `pin` and the pin's line in it; `pin` must be in 0..<54.
-    static func bank(of pin: Int) -> (offset: UInt64, line: Int, first: Int) {
-        let b = banks.last { $0.first <= pin }!
-        return (b.offset, pin - b.first, b.first)
+    /// The bank holding `pin` (its number and offset) and the pin's line in it; `pin` must be in 0..<54.
+    static func bank(of pin: Int) -> (index: Int, offset: UInt64, line: Int) {
+        let i = banks.lastIndex { $0.first <= pin }!
+        return (i, banks[i].offset, pin - banks[i].first)
     }
 
     /// Offset of the pin's CTRL register.
