@@ -40,6 +40,8 @@ let package = Package(
         .executableTarget(
             name: "iogate",
             dependencies: [
+                // iogated is not linked: naming it makes `swift run iogate demo` build the daemon the demo starts.
+                "iogated",
                 "IOGate", "IOGateServer", "IOGateGPIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
