@@ -60,6 +60,7 @@ public final class Daemon: @unchecked Sendable {
             board = try boards.detect(compatible: compatible)
         }
         policy = try config.policy(board: board, userID: Accounts.uid(of:), groupID: Accounts.gid(of:))
+        if case .path(let path) = config.device { try DeviceMapping.checkFits(path: path, ranges: policy.allRanges) }
         tracer = try config.trace.map { path throws(IOGateError) in try Tracer(path: path) }
     }
 
@@ -82,6 +83,8 @@ public final class Daemon: @unchecked Sendable {
                 Self.explainStrictDevmem(range, iomem: iomem)
             }
             self.mapping = mapping
+            // A bus fault during an access then fails that request instead of the daemon.
+            try BusFault.installHandler()
             windows = mapping.regions.enumerated().map { ServedWindow(range: $1.range, name: windowName($1.range), space: $1, index: $0) }
         }
         installKernelLineGuard()

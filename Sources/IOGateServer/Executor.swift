@@ -66,6 +66,7 @@ public final class Executor {
             sink(v)
             if observing { daemon.observe(write: false, window, a, width, v, self) }
         }
+        try Executor.checkBusFault()
     }
 
     /// Reads one register.
@@ -89,6 +90,7 @@ public final class Executor {
             window.space.store(a, width, v)
             if observing { daemon.observe(write: true, window, a, width, v, self) }
         }
+        try Executor.checkBusFault()
     }
 
     /// Atomically replaces the bits of `mask` with those of `value`; returns the old value.
@@ -97,7 +99,9 @@ public final class Executor {
         try daemon.checkGuards(window, address, width, mask: mask, value: value, self)
         window.lock.lock()
         defer { window.lock.unlock() }
-        return modifyLocked(window, address, width, mask, value)
+        let old = modifyLocked(window, address, width, mask, value)
+        try Executor.checkBusFault()
+        return old
     }
 
     @inline(__always)
@@ -122,6 +126,7 @@ public final class Executor {
             window.lock.lock()
             let v = window.space.load(address, width)
             window.lock.unlock()
+            try Executor.checkBusFault()
             if v & mask == value {
                 if observing { daemon.observe(write: false, window, address, width, v, self) }
                 return v
@@ -135,6 +140,25 @@ public final class Executor {
             usleep(pause)
             pause = min(pause * 2, 1000)
         }
+    }
+
+    /// The error for a bus fault raised by this thread's accesses since the last check, if any
+    /// (see `BusFault`): the accesses before the faulting one took effect; it and every later
+    /// access of the request did nothing.
+    @inline(__always)
+    static func busFaultError() -> IOGateError? {
+        guard let address = BusFault.take() else { return nil }
+        return IOGateError(
+            .busFault,
+            "bus fault at physical address \(hex(address)): nothing answered the access (an address past the end of the "
+                + "device file, a powered-down block, or no device there); the accesses before it in this request took "
+                + "effect, it and those after it did not run")
+    }
+
+    /// Throws `busFaultError()` if there is one.
+    @inline(__always)
+    static func checkBusFault() throws(IOGateError) {
+        if let error = busFaultError() { throw error }
     }
 
     /// Checks every operation of a batch; one refusal refuses the whole batch.

@@ -116,7 +116,10 @@ final class Session {
         executor.refreshIfPolicyChanged()
         do {
             try execute(request, opcode: header.opcode, id: header.id)
+            try Executor.checkBusFault()
         } catch {
+            // A fault also explains whatever else the request failed with (a wait that read zeros).
+            let error = Executor.busFaultError() ?? error
             daemon.auditRefusal(error, executor)
             return send(error: error, opcode: header.opcode, id: header.id)
         }
@@ -150,6 +153,10 @@ final class Session {
             executor.runValidatedBatch(batch, into: &results)
         }
         out.endFrame()
+        if let error = Executor.busFaultError() {
+            daemon.auditRefusal(error, executor)
+            return send(error: error, opcode: opcode, id: id)
+        }
         return flush()
     }
 
