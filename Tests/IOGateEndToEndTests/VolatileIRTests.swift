@@ -27,7 +27,8 @@ import Testing
         let moduleMaps = try FileManager.default.contentsOfDirectory(atPath: productsDirectory)
             .filter { $0.hasSuffix(".build") && FileManager.default.fileExists(atPath: productsDirectory + "/" + $0 + "/module.modulemap") }
             .flatMap { ["-Xcc", "-fmodule-map-file=\(productsDirectory)/\($0)/module.modulemap"] }
-        let args = ["-O", "-emit-ir", "-parse-as-library", "-I", productsDirectory + "/Modules"] + moduleMaps + ["-module-name", "Probe", source]
+        let args =
+            ["-O", "-emit-ir", "-parse-as-library", "-I", productsDirectory + "/Modules"] + moduleMaps + ["-module-name", "Probe", source]
         let r = try run(swiftc, args)
         #expect(r.status == 0, "\(r.stderr)")
         let body = r.stdout.components(separatedBy: "define ").first { $0.prefix { $0 != "\n" }.contains("4poll") } ?? ""
