@@ -115,12 +115,32 @@ public struct UnixListener {
     }
 }
 
-/// The kernel's credentials of a connected peer.
+/// The kernel's credentials of a connected peer, as they were when it connected: uid, gid and pid
+/// from `SO_PEERCRED`, supplementary groups from `SO_PEERGROUPS` (Linux 4.13). Never `/proc/<pid>`:
+/// the pid may belong to another process by the time it is read, and `hidepid=` hides it. Throws
+/// when the kernel cannot say; the caller then closes the connection (PROTOCOL.md section 4, item 7).
 public func peerIdentity(_ fd: Int32) throws(IOGateError) -> ClientIdentity {
     // struct ucred from <sys/socket.h> (glibc hides it without _GNU_SOURCE): pid, uid, gid.
     struct PeerCred { var pid: Int32 = 0; var uid: UInt32 = 0; var gid: UInt32 = 0 }
     var cred = PeerCred()
     var len = socklen_t(MemoryLayout<PeerCred>.size)
     try syscall("getsockopt(SO_PEERCRED)") { getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) }
-    return ClientIdentity(uid: cred.uid, gid: cred.gid, pid: cred.pid, groups: Accounts.groups(ofProcess: cred.pid))
+    return ClientIdentity(uid: cred.uid, gid: cred.gid, pid: cred.pid, groups: try peerGroups(fd))
+}
+
+/// The supplementary groups the peer had when it connected (`SO_PEERGROUPS`).
+func peerGroups(_ fd: Int32) throws(IOGateError) -> [UInt32] {
+    var groups = [UInt32](repeating: 0, count: 32)
+    while true {
+        var len = socklen_t(groups.count * MemoryLayout<UInt32>.size)
+        // SAFETY: the kernel writes at most `len` bytes into the array's storage.
+        let rc = groups.withUnsafeMutableBytes { getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, $0.baseAddress, &len) }
+        if rc == 0 { return Array(groups.prefix(Int(len) / MemoryLayout<UInt32>.size)) }
+        // ERANGE: the kernel says in `len` how many bytes the list needs (up to NGROUPS_MAX, 65536 groups).
+        guard errno == ERANGE, Int(len) > groups.count * MemoryLayout<UInt32>.size else {
+            throw IOGateError(
+                .system, "getsockopt(SO_PEERGROUPS) failed: \(errnoText()); the kernel must report a client's groups (Linux 4.13 or later)")
+        }
+        groups = [UInt32](repeating: 0, count: Int(len) / MemoryLayout<UInt32>.size)
+    }
 }
