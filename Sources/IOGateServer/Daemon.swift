@@ -88,7 +88,7 @@ public final class Daemon: @unchecked Sendable {
             windows = mapping.regions.enumerated().map { ServedWindow(range: $1.range, name: windowName($1.range), space: $1, index: $0) }
         }
         installKernelLineGuard()
-        if let l = UnixListener.fromSystemd(expectedPath: config.socket) {
+        if let l = try UnixListener.fromSystemd(expectedPath: config.socket) {
             listener = l
         } else {
             var gid: UInt32?

@@ -56,7 +56,8 @@ public struct UnixListener {
     }
 
     /// The socket systemd passed (`LISTEN_PID` is us and `LISTEN_FDS` >= 1: fd 3), if any.
-    public static func fromSystemd(expectedPath: String) -> UnixListener? {
+    /// Checks it before use: fd 3 must be a listening `AF_UNIX` stream socket, or the start fails.
+    public static func fromSystemd(expectedPath: String) throws(IOGateError) -> UnixListener? {
         guard let pidText = getenv("LISTEN_PID"), let fdsText = getenv("LISTEN_FDS"),
             Int32(String(cString: pidText)) == getpid(), let n = Int(String(cString: fdsText)), n >= 1
         else { return nil }
@@ -64,6 +65,22 @@ public struct UnixListener {
         unsetenv("LISTEN_FDS")
         unsetenv("LISTEN_FDNAMES")
         let fd: Int32 = 3
+        func option(_ name: Int32) -> Int32? {
+            var v: Int32 = 0
+            var len = socklen_t(MemoryLayout<Int32>.size)
+            return getsockopt(fd, SOL_SOCKET, name, &v, &len) == 0 ? v : nil
+        }
+        let domain = option(SO_DOMAIN), type = option(SO_TYPE), listening = option(SO_ACCEPTCONN)
+        guard domain == AF_UNIX, type == Int32(SOCK_STREAM.rawValue), listening == 1 else {
+            let what =
+                domain == nil
+                ? "not a socket (\(errnoText()))"
+                : "a socket of domain \(domain!), type \(type ?? -1), \(listening == 1 ? "listening" : "not listening")"
+            throw IOGateError(
+                .config,
+                "systemd passed file descriptor 3 (LISTEN_FDS=\(n)) but it is \(what); iogated needs a listening AF_UNIX "
+                    + "stream socket (ListenStream= in iogated.socket)")
+        }
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         return UnixListener(fd: fd, path: expectedPath, activated: true)
     }
