@@ -27,7 +27,8 @@ import Testing
         let daemon = [productsDirectory + "/iogated", "--config", path, "--boards", repositoryRoot + "/boards"]
         guard let python else { return try run(daemon[0], Array(daemon.dropFirst()) + ["--check"]) }
         // The python prologue puts something on fd 3, sets LISTEN_* for its own pid, and execs.
-        let script = python + "\nimport os, sys\nos.set_inheritable(3, True)\n"
+        let script =
+            python + "\nimport os, sys\nos.set_inheritable(3, True)\n"
             + "os.execve(sys.argv[1], sys.argv[1:], dict(os.environ, LISTEN_FDS='1', LISTEN_PID=str(os.getpid())))\n"
         return try run("/usr/bin/python3", ["-c", script] + daemon)
     }
@@ -76,7 +77,8 @@ import Testing
         ("datagram socket", "import socket\ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\nos.dup2(s.fileno(), 3)"),
         ("not listening", "import socket\ns = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\nos.dup2(s.fileno(), 3)"),
         (
-            "tcp", "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\ns.bind(('127.0.0.1', 0))\n"
+            "tcp",
+            "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\ns.bind(('127.0.0.1', 0))\n"
                 + "s.listen(1)\nos.dup2(s.fileno(), 3)"
         ),
     ])
