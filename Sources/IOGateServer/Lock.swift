@@ -18,6 +18,8 @@ final class Lock: @unchecked Sendable {
 
     @inline(__always) func lock() { pthread_mutex_lock(m) }
     @inline(__always) func unlock() { pthread_mutex_unlock(m) }
+    /// Takes the lock only if it is free; true when taken.
+    @inline(__always) func tryLock() -> Bool { pthread_mutex_trylock(m) == 0 }
 
     @inline(__always)
     func locked<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
