@@ -188,7 +188,7 @@ KPKG=$(apt_cache_private depends "$KERNEL_META" 2>/dev/null | awk '/Depends: lin
 # fetch_deb PACKAGE -> path of its candidate .deb in $DEBS, downloaded once per version
 fetch_deb() {
     local pkg=$1 ver file
-    ver=$(apt_cache_private policy "$pkg" 2>/dev/null | awk '/Candidate:/ { print $2; exit }')
+    ver=${CANDIDATE[$pkg]:-}
     [ -n "$ver" ] && [ "$ver" != "(none)" ] || { echo "no $SUITE arm64 candidate for $pkg" >&2; return 1; }
     file=$DEBS/${pkg}_${ver//:/%3a}_arm64.deb
     if [ ! -s "$file" ]; then
@@ -199,6 +199,11 @@ fetch_deb() {
     echo "$file"
 }
 
+# One apt-cache call for every candidate version: each call loads the lists (seconds under load).
+declare -A CANDIDATE
+# shellcheck disable=SC2086
+while read -r pkg ver; do CANDIDATE[$pkg]=$ver; done < <(apt_cache_private policy $KPKG $GUEST_PACKAGES 2>/dev/null |
+    awk '/^[^ ].*:$/ { p = substr($1, 1, length($1) - 1) } /Candidate:/ { print p, $2 }')
 declare -A DEB
 for pkg in $KPKG $GUEST_PACKAGES; do
     DEB[$pkg]=$(fetch_deb "$pkg") || fatal "downloading $pkg ($SUITE arm64) failed (log: $WORK/apt-download.log)"
