@@ -32,8 +32,10 @@ public final class Daemon: @unchecked Sendable {
     let stopping = Atomic<Bool>(false)
     /// Set when `stop()` has finished its work.
     let stopped = Atomic<Bool>(false)
-    /// Checks run before every write (see `WriteGuard`); set up before `start()`.
-    public var writeGuards: [WriteGuard] = []
+    /// Checks run before every write (see `WriteGuard`). Written only by `start()`, before the
+    /// first session thread exists (thread creation orders the write before every read), and
+    /// never changed after: sessions read it without a lock.
+    public internal(set) var writeGuards: [WriteGuard] = []
     /// GPIO line information for `protect_kernel_lines`: injected by tests, else libgpiod (see `Daemon+KernelLines.swift`).
     let gpioLines: GPIOLineInfoSource?
 
@@ -243,8 +245,9 @@ public final class Daemon: @unchecked Sendable {
         }
     }
 
-    /// How long `serve()` waits, after a stop, for requests in flight.
-    public var stopGrace: Double = 2
+    /// How long `serve()` waits, after a stop, for requests in flight (a constant: read by the
+    /// serving thread while the signal thread stops the daemon).
+    public let stopGrace: Double = 2
 
     /// Stops accepting and removes the socket; connected clients may finish the request they
     /// are in (their reads are shut down, so they leave after answering it). `serve()` then returns.
