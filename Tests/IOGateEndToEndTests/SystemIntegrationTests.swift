@@ -329,7 +329,7 @@ struct SystemIntegrationTests {
     @Test func onlyCharacterDevicesNamedGpiochipNCount() throws {
         let dir = TempDir()
         for name in ["gpiochip0", "gpiochipX", "gpiomem"] {
-            _ = FileManager.default.createFile(atPath: dir.file(name), contents: Data())
+            #expect(FileManager.default.createFile(atPath: dir.file(name), contents: Data()))
         }
         #expect(LibgpiodLineSource(devDirectory: dir.path).chipNames().isEmpty)
         #expect(LibgpiodLineSource(devDirectory: "/dev").chipNames().allSatisfy { $0.hasPrefix("gpiochip") })
