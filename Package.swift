@@ -26,8 +26,10 @@ let package = Package(
         .target(name: "IOGateMapping", dependencies: ["IOGateCore", "CIOGateVolatile"]),
         // Simulated boards.
         .target(name: "IOGateMock", dependencies: ["IOGateCore"]),
-        // libgpiod v1 (Debian libgpiod-dev 1.6) and the Swift module that owns its pointers.
-        .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
+        // One C API over libgpiod v1 (Debian 12) or v2 (Debian 13, Raspberry Pi OS), whichever
+        // <gpiod.h> is installed (libgpiod-dev); both link as -lgpiod, all pkg-config adds on Debian.
+        .target(name: "CGPIOD", linkerSettings: [.linkedLibrary("gpiod")]),
+        // The Swift module that owns the shim's pointers.
         .target(name: "IOGateGPIO", dependencies: ["IOGateCore", "CGPIOD"]),
         .target(
             name: "IOGateServer",
