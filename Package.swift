@@ -12,7 +12,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Pure: addresses, windows, chunk planning, policy, boards, configuration.
@@ -33,7 +32,6 @@ let package = Package(
             name: "IOGateServer",
             dependencies: [
                 "IOGateCore", "IOGateProtocol", "IOGateMapping", "IOGateMock", "CIOGateSys", "IOGateGPIO",
-                .product(name: "Logging", package: "swift-log"),
             ]),
         // Client library.
         .target(name: "IOGate", dependencies: ["IOGateCore", "IOGateProtocol"]),

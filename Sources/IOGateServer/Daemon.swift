@@ -4,7 +4,6 @@ import IOGateGPIO
 import IOGateMapping
 import IOGateMock
 import IOGateProtocol
-import Logging
 import Synchronization
 
 /// The privileged helper: maps the granted windows once, drops privileges, and serves clients.
