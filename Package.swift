@@ -23,15 +23,18 @@ let package = Package(
         // System calls the Swift overlay lacks (prctl, seccomp).
         .target(name: "CIOGateSys", linkerSettings: [.linkedLibrary("seccomp")]),
         .target(name: "IOGateMapping", dependencies: ["IOGateCore", "CIOGateVolatile"]),
+        // The system seam: errno, EINTR, descriptors, Unix socket addresses, child processes,
+        // temporary directories, threads and board-file lookup, on Glibc alone (no Foundation, so no ICU).
+        .target(name: "IOGateSystem", dependencies: ["IOGateCore"]),
         // Simulated boards.
-        .target(name: "IOGateMock", dependencies: ["IOGateCore"]),
+        .target(name: "IOGateMock", dependencies: ["IOGateCore", "IOGateSystem"]),
         // libgpiod v1 (Debian libgpiod-dev 1.6) and the Swift module that owns its pointers.
         .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
         .target(name: "IOGateGPIO", dependencies: ["IOGateCore", "CGPIOD"]),
         .target(
             name: "IOGateServer",
             dependencies: [
-                "IOGateCore", "IOGateProtocol", "IOGateMapping", "IOGateMock", "CIOGateSys", "IOGateGPIO",
+                "IOGateCore", "IOGateProtocol", "IOGateMapping", "IOGateMock", "CIOGateSys", "IOGateGPIO", "IOGateSystem",
             ]),
         // Client library.
         .target(name: "IOGate", dependencies: ["IOGateCore", "IOGateProtocol"]),
@@ -40,7 +43,7 @@ let package = Package(
             dependencies: [
                 // iogated is not linked: naming it makes `swift run iogate demo` build the daemon the demo starts.
                 "iogated",
-                "IOGate", "IOGateServer", "IOGateGPIO",
+                "IOGate", "IOGateServer", "IOGateSystem", "IOGateGPIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "iogated", dependencies: ["IOGateServer"]),

@@ -4,6 +4,7 @@ import IOGateGPIO
 import IOGateMapping
 import IOGateMock
 import IOGateProtocol
+import IOGateSystem
 import Synchronization
 
 /// The privileged helper: maps the granted windows once, drops privileges, and serves clients.
