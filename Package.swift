@@ -12,7 +12,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Pure: addresses, windows, chunk planning, policy, boards, configuration.
@@ -24,8 +23,11 @@ let package = Package(
         // System calls the Swift overlay lacks (prctl, seccomp).
         .target(name: "CIOGateSys", linkerSettings: [.linkedLibrary("seccomp")]),
         .target(name: "IOGateMapping", dependencies: ["IOGateCore", "CIOGateVolatile"]),
+        // The system seam: errno, EINTR, descriptors, Unix socket addresses, child processes,
+        // temporary directories, threads and board-file lookup, on Glibc alone (no Foundation, so no ICU).
+        .target(name: "IOGateSystem", dependencies: ["IOGateCore"]),
         // Simulated boards.
-        .target(name: "IOGateMock", dependencies: ["IOGateCore"]),
+        .target(name: "IOGateMock", dependencies: ["IOGateCore", "IOGateSystem"]),
         // One C API over libgpiod v1 (Debian 12) or v2 (Debian 13, Raspberry Pi OS), whichever
         // <gpiod.h> is installed (libgpiod-dev); both link as -lgpiod, all pkg-config adds on Debian.
         .target(name: "CGPIOD", linkerSettings: [.linkedLibrary("gpiod")]),
@@ -34,8 +36,7 @@ let package = Package(
         .target(
             name: "IOGateServer",
             dependencies: [
-                "IOGateCore", "IOGateProtocol", "IOGateMapping", "IOGateMock", "CIOGateSys", "IOGateGPIO",
-                .product(name: "Logging", package: "swift-log"),
+                "IOGateCore", "IOGateProtocol", "IOGateMapping", "IOGateMock", "CIOGateSys", "IOGateGPIO", "IOGateSystem",
             ]),
         // Client library.
         .target(name: "IOGate", dependencies: ["IOGateCore", "IOGateProtocol"]),
@@ -44,7 +45,7 @@ let package = Package(
             dependencies: [
                 // iogated is not linked: naming it makes `swift run iogate demo` build the daemon the demo starts.
                 "iogated",
-                "IOGate", "IOGateServer", "IOGateGPIO",
+                "IOGate", "IOGateServer", "IOGateSystem", "IOGateGPIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "iogated", dependencies: ["IOGateServer"]),

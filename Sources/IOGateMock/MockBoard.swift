@@ -1,5 +1,5 @@
-import Foundation
 import IOGateCore
+import IOGateSystem
 
 /// A simulated board: a `RegisterSpace` addressed by physical address, built from a board file.
 ///
@@ -20,7 +20,7 @@ public final class MockBoard: RegisterSpace, @unchecked Sendable {
     public let board: Board
 
     // Guarded by `lock`; this lock is why the class can be @unchecked Sendable.
-    private let lock = NSLock()
+    private let lock = Lock()
     private var memory = SparseMemory()
     private var blocks: [SimulatedGPIOBlock] = []
     // Immutable copies of each block's window and layout, readable without the lock.

@@ -1,5 +1,6 @@
 import Glibc
 import IOGateCore
+import IOGateSystem
 
 /// Looks up users and groups through the system's NSS (getpwnam/getgrnam).
 public enum Accounts {

@@ -1,5 +1,6 @@
 import Glibc
 import IOGateCore
+import IOGateSystem
 
 /// Reads the configuration file, refusing one that an unprivileged user could have altered.
 public enum ConfigLoader {

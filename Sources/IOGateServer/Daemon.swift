@@ -4,7 +4,7 @@ import IOGateGPIO
 import IOGateMapping
 import IOGateMock
 import IOGateProtocol
-import Logging
+import IOGateSystem
 import Synchronization
 
 /// The privileged helper: maps the granted windows once, drops privileges, and serves clients.

@@ -1,6 +1,5 @@
 import Glibc
 import IOGateCore
-import Logging
 
 /// The `iogated` command line: `iogated [--config FILE] [--boards DIR] [--check]`.
 public enum DaemonMain {
@@ -36,12 +35,7 @@ public enum DaemonMain {
             }
             i += 1
         }
-        LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = .info
-            return h
-        }
-        let logger = Logger(label: "iogated")
+        let logger = Logger.standardError(label: "iogated", level: .info)
         do {
             let config = try ConfigLoader.load(configPath)
             let catalog = config.board == nil ? nil : try BoardDirectory.catalog(boardsDir)

@@ -1,6 +1,5 @@
 import IOGateCore
 import IOGateGPIO
-import Logging
 
 /// Refuses writes and modifies that would change the function, output or pull of a GPIO line that
 /// a kernel driver or another program has claimed (`protect_kernel_lines`, on by default).

@@ -16,27 +16,6 @@ func syscall<T: FixedWidthInteger>(_ what: @autoclosure () -> String, _ body: ()
 /// The current `errno` as text.
 func errnoText(_ e: Int32 = errno) -> String { String(cString: strerror(e)) }
 
-/// Reads a whole small file (config, board, /proc entries). Returns nil when it cannot be opened.
-public func readSmallFile(_ path: String, limit: Int = 16 << 20) -> [UInt8]? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var out: [UInt8] = []
-    var buf = [UInt8](repeating: 0, count: 65536)
-    while out.count < limit {
-        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { break }
-        out.append(contentsOf: buf[0..<n])
-    }
-    return out
-}
-
-/// Reads a text file, or nil.
-public func readTextFile(_ path: String) -> String? {
-    readSmallFile(path).map { String(decoding: $0, as: UTF8.self) }
-}
-
 /// Writes all of `bytes` to `fd`, retrying short writes and `EINTR`.
 func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
     var off = 0

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
 import IOGate
+import IOGateSystem
 
 /// `iogate`: read and write hardware registers through iogated.
 struct IOGateCommand: ParsableCommand {
@@ -84,6 +85,10 @@ enum Main {
         } catch let e as IOGateError {
             fputs("iogate: \(e.message)\n", stderr)
             exit(e.code == .unreachable ? 3 : 1)
+        } catch let e as Errno {
+            // A system call of the CLI itself failed (demo and bench: temporary files, child processes).
+            fputs("iogate: \(e.description)\n", stderr)
+            exit(1)
         } catch let e as ExitCode {
             exit(e.rawValue)
         } catch {

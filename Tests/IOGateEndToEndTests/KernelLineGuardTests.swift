@@ -3,7 +3,6 @@ import Glibc
 import IOGate
 import IOGateCore
 import IOGateGPIO
-import Logging
 import Testing
 
 @testable import IOGateServer
@@ -151,23 +150,7 @@ final class CollectingLog: @unchecked Sendable {
     func append(_ s: String) { lock.lock(); lines.append(s); lock.unlock() }
 
     var logger: Logger {
-        Logger(label: "test") { _ in Handler(log: self) }
-    }
-
-    struct Handler: LogHandler {
-        let log: CollectingLog
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(
-            level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String,
-            line: UInt
-        ) {
-            log.append("\(message)")
-        }
+        Logger(label: "test", level: .trace) { [self] _, message in append(message) }
     }
 }
 

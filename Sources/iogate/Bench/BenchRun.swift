@@ -1,7 +1,8 @@
-import Foundation
 import Glibc
 import IOGate
 import IOGateMapping
+import IOGateSystem
+import Synchronization
 
 /// One run of `iogate bench`: a private iogated on a sparse file, the C baselines beside it, and
 /// every measurement taken in the same run so that ratios compare like with like.
@@ -42,7 +43,7 @@ final class BenchRun {
         dir = try makeTemporaryDirectory("iogate-bench")
         bin = dir + "/bin"
         memFile = dir + "/mem"
-        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        try FileSystem.makeDirectory(bin)
         try BenchSystem.compileBaselines(from: cSources, into: bin)
         // A sparse file standing in for physical memory, with a recognisable first page.
         let fd = open(memFile, O_RDWR | O_CREAT | O_TRUNC, 0o600)
@@ -54,7 +55,7 @@ final class BenchRun {
         close(fd)
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: dir) }
+    deinit { try? FileSystem.removeTree(dir) }
 
     func record(_ key: String, _ value: Double) { results.append((key, value)) }
 
@@ -64,27 +65,29 @@ final class BenchRun {
     func startDaemon(name: String, audit: String) throws -> (BenchChild, String) {
         let socket = "\(dir)/\(name).sock"
         let config = "\(dir)/\(name).toml"
-        try """
-        # iogate bench: a private daemon on a sparse file, 1 GiB granted to this user.
-        device = "\(memFile)"
-        socket = "\(socket)"
-        socket_mode = "0600"
-        audit = "\(audit)"
+        try writeFile(
+            config,
+            """
+            # iogate bench: a private daemon on a sparse file, 1 GiB granted to this user.
+            device = "\(memFile)"
+            socket = "\(socket)"
+            socket_mode = "0600"
+            audit = "\(audit)"
 
-        [[grant]]
-        uid = \(getuid())
-        IoBase = [\(hex(Self.base))]
-        IoLen = [\(hex(Self.length))]
-        access = "rw"
-        """.write(toFile: config, atomically: false, encoding: .utf8)
-        chmod(config, 0o600)
-        let child = try BenchChild([siblingExecutable("iogated"), "--config", config], logPath: "\(dir)/\(name).log", waitForReady: false)
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
+            [[grant]]
+            uid = \(getuid())
+            IoBase = [\(hex(Self.base))]
+            IoLen = [\(hex(Self.length))]
+            access = "rw"
+            """, mode: 0o600)
+        let child = try BenchChild(
+            [FileSystem.siblingExecutable("iogated"), "--config", config], logPath: "\(dir)/\(name).log", waitForReady: false)
+        let deadline = monotonicNanoseconds() + 10_000_000_000
+        while monotonicNanoseconds() < deadline {
             if !child.process.isRunning {
                 throw IOGateError(.unreachable, "the bench's iogated exited with status \(child.process.terminationStatus): \(child.log)")
             }
-            if FileManager.default.fileExists(atPath: socket), (try? IOGateClient(socketPath: socket)) != nil { return (child, socket) }
+            if FileSystem.exists(socket), (try? IOGateClient(socketPath: socket)) != nil { return (child, socket) }
             usleep(20_000)
         }
         throw IOGateError(.unreachable, "the bench's iogated did not open \(socket) within 10 s: \(child.log)")
@@ -98,7 +101,7 @@ final class BenchRun {
     /// Runs the C client; returns (p50 ns, operations per second).
     func cClient(_ args: [String]) throws -> (Double, Double) {
         let out = try BenchSystem.output(["\(bin)/echo_client"] + args).split(separator: " ")
-        guard out.count == 2, let p50 = Double(out[0]), let rate = Double(out[1].trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        guard out.count == 2, let p50 = Double(out[0]), let rate = Double(out[1].filter { !$0.isWhitespace }) else {
             throw IOGateError(.system, "echo_client printed \(out)")
         }
         return (p50, rate)
@@ -166,43 +169,42 @@ final class BenchRun {
 
     /// `count` clients on their own threads doing single reads for `seconds`: ops/s of each.
     func concurrent(socket: String, count: Int, seconds: Double) throws -> [Double] {
-        final class Slots: @unchecked Sendable {
+        struct Counts {
             var counts: [Int]
             var failure: Error?
-            let lock = NSLock()
-            init(_ n: Int) { counts = Array(repeating: 0, count: n) }
+        }
+        // A class around the Mutex: the threads' closures capture it by reference (a Mutex itself
+        // cannot be copied into a closure).
+        final class Slots: Sendable {
+            let state: Mutex<Counts>
+            init(_ n: Int) { state = Mutex(Counts(counts: Array(repeating: 0, count: n))) }
         }
         let slots = Slots(count)
         let gates = try (0..<count).map { _ in try IOGateClient(socketPath: socket) }
         let start = BenchSystem.now() + 50_000_000
         let end = start + UInt64(seconds * 1e9)
-        let group = DispatchGroup()
-        for (k, gate) in gates.enumerated() {
-            group.enter()
-            let t = Thread {
-                defer { group.leave() }
-                while BenchSystem.now() < start { usleep(1000) }
-                var n = 0
-                do {
-                    while BenchSystem.now() < end {
-                        _ = try gate.read(Self.base + UInt64((n + k) & 1023) * 4)
-                        n += 1
-                    }
-                } catch {
-                    slots.lock.lock()
-                    slots.failure = error
-                    slots.lock.unlock()
+        let started = runOnThreads(count, stackSize: 1 << 20) { k in
+            let gate = gates[k]
+            while BenchSystem.now() < start { usleep(1000) }
+            var n = 0
+            var failure: Error?
+            do {
+                while BenchSystem.now() < end {
+                    _ = try gate.read(Self.base + UInt64((n + k) & 1023) * 4)
+                    n += 1
                 }
-                slots.lock.lock()
-                slots.counts[k] = n
-                slots.lock.unlock()
+            } catch {
+                failure = error
             }
-            t.stackSize = 1 << 20
-            t.start()
+            slots.state.withLock { s in
+                s.counts[k] = n
+                if let failure { s.failure = failure }
+            }
         }
-        group.wait()
-        if let e = slots.failure { throw e }
-        return slots.counts.map { Double($0) / seconds }
+        guard started else { throw IOGateError(.system, "cannot start \(count) client threads") }
+        let (counts, failure) = slots.state.withLock { s in (s.counts, s.failure) }
+        if let e = failure { throw e }
+        return counts.map { Double($0) / seconds }
     }
 
     /// Runs every measurement. `pinned` is the CPU everything runs on, or nil for the scheduler's choice.
@@ -243,7 +245,7 @@ final class BenchRun {
         if pinned == nil && allCPUs.count >= 2 {
             for (mode, serverCPU, clientCPU) in [("same_cpu", allCPUs[0], allCPUs[0]), ("cross_cpu", allCPUs[0], allCPUs[1])] {
                 progress(
-                    "single-operation round trips, \(mode.replacingOccurrences(of: "_", with: " ")) (server on CPU \(serverCPU), client on CPU \(clientCPU))"
+                    "single-operation round trips, \(mode.split(separator: "_").joined(separator: " ")) (server on CPU \(serverCPU), client on CPU \(clientCPU))"
                 )
                 BenchSystem.pinProcess(daemon.pid, to: [serverCPU])
                 BenchSystem.pinProcess(echo.pid, to: [serverCPU])
@@ -294,7 +296,8 @@ final class BenchRun {
         record(
             "iogate_cli_per_s",
             try perProcess(
-                [siblingExecutable("iogate"), "--socket", socket, "read", hex(base + 8)], seconds: plan.spawnSeconds, maxCount: 2000))
+                [FileSystem.siblingExecutable("iogate"), "--socket", socket, "read", hex(base + 8)], seconds: plan.spawnSeconds,
+                maxCount: 2000))
 
         progress("1 and 8 concurrent clients (\(plan.clientRounds) rounds of \(plan.clientSeconds) s)")
         var one: [Double] = [], eight: [Double] = [], fairness: [Double] = []

@@ -1,16 +1,12 @@
-import Foundation
 import Glibc
 import IOGate
+import IOGateSystem
 
 /// Process, CPU-affinity, timing and memory helpers for `iogate bench`.
 enum BenchSystem {
     /// CLOCK_MONOTONIC in nanoseconds.
     @inline(__always)
-    static func now() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-    }
+    static func now() -> UInt64 { monotonicNanoseconds() }
 
     /// The CPUs this thread may run on.
     static func affinity(_ tid: pid_t = 0) -> [Int] {
@@ -38,13 +34,12 @@ enum BenchSystem {
 
     /// Restricts every thread of process `pid` to `cpus` (what `taskset -a -p` does).
     static func pinProcess(_ pid: pid_t, to cpus: [Int]) {
-        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-        for t in tasks { if let tid = pid_t(t) { pin(tid, to: cpus) } }
+        for t in FileSystem.list("/proc/\(pid)/task") { if let tid = pid_t(t) { pin(tid, to: cpus) } }
     }
 
     /// `VmRSS` of a process in KiB, from `/proc/<pid>/status`.
     static func residentKiB(_ pid: pid_t) -> Int? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        guard let text = readTextFile("/proc/\(pid)/status") else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
             return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
         }
@@ -52,62 +47,37 @@ enum BenchSystem {
     }
 
     /// Spawns `argv` with stdout and stderr on /dev/null and waits for it; returns its exit status.
-    /// `posix_spawn` directly, so the spawner adds as little as possible to a process-per-access figure.
-    static func spawnAndWait(_ argv: [String]) -> Int32 {
-        var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { for p in cargs { free(p) } }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        var pid = pid_t()
-        guard posix_spawn(&pid, argv[0], &actions, nil, &cargs, environ) == 0 else { return -1 }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return (status >> 8) & 0xFF
-    }
+    static func spawnAndWait(_ argv: [String]) -> Int32 { ChildProcess.runQuietly(argv) }
 
     /// Runs `argv` to completion and returns its standard output; throws with its stderr on failure.
     static func output(_ argv: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: argv[0])
-        p.arguments = Array(argv.dropFirst())
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
+        let (status, out, err) = try ChildProcess.run(argv)
+        guard status == 0 else {
             throw IOGateError(
-                .system,
-                "\(argv.joined(separator: " ")) failed (status \(p.terminationStatus)): \(String(decoding: errData, as: UTF8.self))")
+                .system, "\(argv.joined(separator: " ")) failed (status \(status)): \(String(decoding: err, as: UTF8.self))")
         }
-        return String(decoding: data, as: UTF8.self)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The directory holding the C baselines: `explicit`, `$IOGATE_BENCH_C`, else `Benchmarks/c`
     /// found by walking up from the executable and from the current directory.
     static func locateCSources(_ explicit: String?) throws -> String {
-        if let d = explicit ?? ProcessInfo.processInfo.environment["IOGATE_BENCH_C"] {
-            guard FileManager.default.fileExists(atPath: d + "/echo_server.c") else {
+        if let d = explicit ?? FileSystem.environment("IOGATE_BENCH_C") {
+            guard FileSystem.exists(d + "/echo_server.c") else {
                 throw IOGateError(.notFound, "\(d) does not hold the C baselines (echo_server.c and the others from Benchmarks/c)")
             }
             return d
         }
-        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let me = FileSystem.executablePath() ?? CommandLine.arguments[0]
         var tried: [String] = []
-        for start in [URL(fileURLWithPath: me).deletingLastPathComponent(), URL(fileURLWithPath: FileManager.default.currentDirectoryPath)]
-        {
-            var dir = start.standardizedFileURL
+        for start in [FileSystem.canonical(FileSystem.directory(of: me)), FileSystem.currentDirectory()].compactMap({ $0 }) {
+            var dir = start
             while true {
-                let candidate = dir.appendingPathComponent("Benchmarks/c").path
-                if FileManager.default.fileExists(atPath: candidate + "/echo_server.c") { return candidate }
+                let candidate = (dir == "/" ? "" : dir) + "/Benchmarks/c"
+                if FileSystem.exists(candidate + "/echo_server.c") { return candidate }
                 tried.append(candidate)
-                let parent = dir.deletingLastPathComponent()
-                if parent.path == dir.path { break }
+                let parent = FileSystem.directory(of: dir)
+                if parent == dir { break }
                 dir = parent
             }
         }
@@ -120,8 +90,8 @@ enum BenchSystem {
     /// Compiles each C baseline at `-O2` into `dir` with the system C compiler: `$CC`, else the
     /// first of `cc`, `gcc`, `clang` on `PATH` (the Swift toolchain brings clang).
     static func compileBaselines(from sources: String, into dir: String) throws {
-        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
-        let names = [ProcessInfo.processInfo.environment["CC"], "cc", "gcc", "clang"].compactMap { $0 }
+        let path = (FileSystem.environment("PATH") ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
+        let names = [FileSystem.environment("CC"), "cc", "gcc", "clang"].compactMap { $0 }
         let found = names.lazy.compactMap { n in
             n.hasPrefix("/") ? n : path.map { "\($0)/\(n)" }.first { access($0, X_OK) == 0 }
         }.first
@@ -142,31 +112,25 @@ enum BenchSystem {
 
 /// A child process (daemon or C server) that is killed when the benchmark ends.
 final class BenchChild {
-    let process = Process()
+    let process: ChildProcess
     let logPath: String
 
     /// Starts `argv` with stderr to `logPath`; when `waitForReady`, waits for a "ready" line on stdout.
     init(_ argv: [String], logPath: String, waitForReady: Bool) throws {
         self.logPath = logPath
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: argv[0])
-        process.arguments = Array(argv.dropFirst())
-        process.standardError = FileHandle(forWritingAtPath: logPath)
-        let out = Pipe()
-        process.standardOutput = waitForReady ? out : FileHandle.nullDevice
-        try process.run()
+        process = try ChildProcess(argv, stdout: waitForReady ? .pipe : .discard, stderr: .file(logPath))
         if waitForReady {
-            let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+            let line = String(decoding: process.readAvailableOutput(), as: UTF8.self)
             guard line.hasPrefix("ready") else { throw IOGateError(.system, "\(argv[0]) did not start: \(log)") }
         }
     }
 
-    var pid: pid_t { process.processIdentifier }
-    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+    var pid: pid_t { process.pid }
+    var log: String { readTextFile(logPath) ?? "" }
 
     func stop() {
         if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        process.wait()
     }
 
     deinit { stop() }

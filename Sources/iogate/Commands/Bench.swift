@@ -1,7 +1,7 @@
 import ArgumentParser
-import Foundation
 import Glibc
 import IOGate
+import IOGateSystem
 
 /// `iogate bench`: measures a private iogated against C baselines built and run in the same run.
 struct Bench: ParsableCommand {
@@ -43,7 +43,7 @@ struct Bench: ParsableCommand {
         try bench.run(pinned: cpu)
         bench.record("bench_seconds", Double(BenchSystem.now() - started) / 1e9)
         if json {
-            let fields = bench.results.map { "\"\($0.0)\": \($0.1.isFinite ? String(format: "%.6g", $0.1) : "null")" }
+            let fields = bench.results.map { "\"\($0.0)\": \($0.1.isFinite ? formatDouble("%.6g", $0.1) : "null")" }
             print("{" + fields.joined(separator: ", ") + "}")
         } else {
             print(Self.table(bench))
@@ -54,12 +54,12 @@ struct Bench: ParsableCommand {
     static func table(_ b: BenchRun) -> String {
         struct Row { var what, ours, base, ratio, target, verdict: String }
         var rows: [Row] = []
-        func f(_ v: Double, _ digits: Int = 1) -> String { v.isFinite ? String(format: "%.\(digits)f", v) : "-" }
+        func f(_ v: Double, _ digits: Int = 1) -> String { v.isFinite ? formatDouble("%.\(digits)f", v) : "-" }
         func rate(_ v: Double) -> String {
             !v.isFinite
                 ? "-"
                 : v >= 1e6
-                    ? String(format: "%.2f M/s", v / 1e6) : v >= 1e3 ? String(format: "%.1f k/s", v / 1e3) : String(format: "%.0f /s", v)
+                    ? formatDouble("%.2f M/s", v / 1e6) : v >= 1e3 ? formatDouble("%.1f k/s", v / 1e3) : formatDouble("%.0f /s", v)
         }
         func verdict(_ ok: Bool) -> String { ok ? "PASS" : "MISS" }
         let pinnedRows = b["same_cpu_single_op_p50_us"].isFinite

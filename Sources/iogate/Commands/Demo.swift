@@ -1,7 +1,8 @@
 import ArgumentParser
-import Foundation
+import Glibc
 import IOGate
 import IOGateServer
+import IOGateSystem
 
 /// The main job on a machine with no hardware: a private iogated on a mock board (the Raspberry
 /// Pi 4 unless `--board` names another with a GPIO register model).
@@ -33,34 +34,34 @@ struct Demo: ParsableCommand {
         let span = layout.addresses(at: gpio)
         let granted = board.windows.filter { $0.range.base <= span.upperBound && span.lowerBound <= $0.range.last }
         let dir = try makeTemporaryDirectory("iogate-demo")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { try? FileSystem.removeTree(dir) }
         let socket = dir + "/iogate.sock"
         let config = dir + "/iogate.toml"
-        try """
-        # A private daemon for the demo: the mock board, only this user, only the GPIO block.
-        device = "mock"
-        board = "\(board.id)"
-        socket = "\(socket)"
-        socket_mode = "0600"
-        audit = "none"
-        trace = "\(dir)/trace.log"
+        try writeFile(
+            config,
+            """
+            # A private daemon for the demo: the mock board, only this user, only the GPIO block.
+            device = "mock"
+            board = "\(board.id)"
+            socket = "\(socket)"
+            socket_mode = "0600"
+            audit = "none"
+            trace = "\(dir)/trace.log"
 
-        [[grant]]
-        uid = \(getuid())
-        windows = [\(granted.map { "\"\($0.name)\"" }.joined(separator: ", "))]
-        access = "rw"
-        """.write(toFile: config, atomically: false, encoding: .utf8)
-        chmod(config, 0o600)
+            [[grant]]
+            uid = \(getuid())
+            windows = [\(granted.map { "\"\($0.name)\"" }.joined(separator: ", "))]
+            access = "rw"
+            """, mode: 0o600)
 
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: siblingExecutable("iogated"))
-        daemon.arguments = ["--config", config, "--boards", boardsDir]
-        let log = Pipe()
-        daemon.standardError = log
-        try daemon.run()
+        // The daemon's stderr goes to a file in the private directory, so it can never fill a pipe
+        // and block; it is shown if the daemon exits before it serves.
+        let log = dir + "/iogated.log"
+        let daemon = try ChildProcess(
+            [FileSystem.siblingExecutable("iogated"), "--config", config, "--boards", boardsDir], stderr: .file(log))
         defer {
             if daemon.isRunning { daemon.terminate() }
-            daemon.waitUntilExit()
+            daemon.wait()
         }
         let gate = try connect(socket, daemon: daemon, log: log)
 
@@ -68,7 +69,7 @@ struct Demo: ParsableCommand {
         func r(_ offset: UInt64) throws -> String { hex(try gate.read(base + offset), digits: 8) }
         func name(_ offset: UInt64) -> String { layout.registerName(at: offset) ?? hex(offset) }
         print(
-            "iogate demo: \(board.name) (\(board.soc), mock), GPIO block at \(hex(base)); iogated pid \(daemon.processIdentifier) on \(socket)"
+            "iogate demo: \(board.name) (\(board.soc), mock), GPIO block at \(hex(base)); iogated pid \(daemon.pid) on \(socket)"
         )
         print("")
         let led = try gate.gpio(17)
@@ -113,8 +114,8 @@ struct Demo: ParsableCommand {
             }
         }
         daemon.terminate()
-        daemon.waitUntilExit()
-        let trace = (try? String(contentsOfFile: dir + "/trace.log", encoding: .utf8)) ?? ""
+        daemon.wait()
+        let trace = readTextFile(dir + "/trace.log") ?? ""
         print("")
         print(
             "iogated stopped (exit \(daemon.terminationStatus)); it traced \(trace.split(separator: "\n").count) register accesses, e.g.:")
@@ -128,31 +129,16 @@ struct Demo: ParsableCommand {
     }
 
     /// Waits for the daemon's socket; if the daemon exits first, shows why.
-    func connect(_ socket: String, daemon: Process, log: Pipe) throws -> IOGateClient {
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
+    func connect(_ socket: String, daemon: ChildProcess, log: String) throws -> IOGateClient {
+        let deadline = monotonicNanoseconds() + 10_000_000_000
+        while monotonicNanoseconds() < deadline {
             if !daemon.isRunning {
-                let why = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                let why = readTextFile(log) ?? ""
                 throw IOGateError(.unreachable, "the demo's iogated exited with status \(daemon.terminationStatus): \(why)")
             }
-            if FileManager.default.fileExists(atPath: socket), let g = try? IOGateClient(socketPath: socket) { return g }
+            if FileSystem.exists(socket), let g = try? IOGateClient(socketPath: socket) { return g }
             usleep(20_000)
         }
         throw IOGateError(.unreachable, "the demo's iogated did not open \(socket) within 10 s")
     }
-}
-
-/// The path of another executable installed beside this one (iogate and iogated ship together).
-func siblingExecutable(_ name: String) -> String {
-    let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent(name).path
-}
-
-/// A new private (0700) directory `/tmp/<prefix>-XXXXXX`; the caller removes it.
-func makeTemporaryDirectory(_ prefix: String) throws -> String {
-    var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
-    guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-        throw IOGateError(.system, "cannot create a temporary directory in /tmp: \(String(cString: strerror(errno)))")
-    }
-    return String(cString: made)
 }
