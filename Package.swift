@@ -11,11 +11,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // Pure: addresses, windows, chunk planning, policy, boards, configuration.
-        .target(name: "IOGateCore", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "IOGateCore"),
         // Pure: the wire protocol codec.
         .target(name: "IOGateProtocol", dependencies: ["IOGateCore"]),
         // The only unsafe code: device open, chunked mmap, volatile access.
