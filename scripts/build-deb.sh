@@ -9,7 +9,8 @@
 #   OUTDIR  where the .deb goes (default: the current directory)
 #
 # Environment: IOGATE_DEB_VERSION_SUFFIX is appended to the Debian version (tests build an
-# upgrade with "+test1"). Prints the path of the package on the last line of stdout.
+# upgrade with "+test1"); IOGATE_DEB_COMPRESS is dpkg-deb's -Z (default xz, which takes minutes
+# for these binaries on a busy machine; tests use gzip). Prints the package's path last on stdout.
 #
 # The version is VERSION (checked against the sources, the binaries and packaging/debian/changelog
 # by scripts/check-version.sh) plus the Debian revision of the changelog's latest entry.
@@ -194,5 +195,5 @@ for script in postinst prerm postrm; do install -m 0755 "$pkgdir/$script" "$root
 chmod 0644 "$root/DEBIAN/md5sums"
 
 deb="$outdir/iogate_${version}_${arch}.deb"
-dpkg-deb --root-owner-group -Zxz --build "$root" "$deb" >&2
+dpkg-deb --root-owner-group -Z"${IOGATE_DEB_COMPRESS:-xz}" --build "$root" "$deb" >&2
 echo "$deb"
