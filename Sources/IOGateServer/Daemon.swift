@@ -27,6 +27,8 @@ public final class Daemon: @unchecked Sendable {
     /// The pigpio TCP frontend, when `pigpio_listen` is set.
     var pigpio: PigpioFrontend?
     let tracer: Tracer?
+    /// Where observed accesses go (see `observe`).
+    private(set) var accessLog: AccessLog!
     let clientsLock = Lock()
     var clientFDs: Set<Int32> = []
     let stopping = Atomic<Bool>(false)
@@ -64,6 +66,10 @@ public final class Daemon: @unchecked Sendable {
         policy = try config.policy(board: board, userID: Accounts.uid(of:), groupID: Accounts.gid(of:))
         if case .path(let path) = config.device { try DeviceMapping.checkFits(path: path, ranges: policy.allRanges) }
         tracer = try config.trace.map { path throws(IOGateError) in try Tracer(path: path) }
+        let windows = board?.windows ?? []
+        accessLog = AccessLog(tracer: tracer, audit: config.audit, logger: logger) { address, served in
+            Self.label(address, served, windows)
+        }
     }
 
     /// Refuses grants over RAM, maps every granted range, binds the socket, then drops privileges.
@@ -209,6 +215,7 @@ public final class Daemon: @unchecked Sendable {
         // Let stop() finish (socket removed, client reads shut down) before the caller exits.
         while !stopped.load(ordering: .acquiring) && monotonicNanoseconds() < deadline { usleep(1000) }
         while clientsLock.locked({ !clientFDs.isEmpty }) && monotonicNanoseconds() < deadline { usleep(5000) }
+        accessLog.flush()
     }
 
     func admit(_ fd: Int32) {
@@ -279,25 +286,19 @@ public final class Daemon: @unchecked Sendable {
         logger.notice("audit: refused uid=\(executor.client.uid) pid=\(executor.client.pid) comm=\(executor.command): \(error.message)")
     }
 
-    /// Audits and traces one access. Cheap when both are off.
+    /// Audits and traces one access: queued under the window lock, written after it (`AccessLog`).
+    /// Not called at all when both are off (`Executor.observing`).
     @inline(__always)
     func observe(write: Bool, _ window: ServedWindow, _ address: UInt64, _ width: AccessWidth, _ value: UInt64, _ session: Executor) {
-        if let tracer {
-            tracer.record(write: write, label: label(address, window), width: width, value: value, client: session.client)
-        }
-        switch config.audit {
-        case .none: return
-        case .writes: if !write { return }
-        case .all: break
-        }
-        logger.info(
-            "audit: uid=\(session.client.uid) pid=\(session.client.pid) comm=\(session.command) \(write ? "write" : "read") \(hex(address)) \(width.bits)-bit \(hex(value, digits: width.hexDigits))"
-        )
+        accessLog.record(
+            AccessLog.Record(
+                write: write, address: address, width: width, value: value, window: window, client: session.client,
+                command: session.command))
     }
 
     /// `window+0xOFFSET` using the board window that holds the address, else the served range.
-    func label(_ address: UInt64, _ window: ServedWindow) -> String {
-        if let w = board?.windows.first(where: { $0.range.contains(address, size: 1) }) {
+    static func label(_ address: UInt64, _ window: ServedWindow, _ boardWindows: [BoardWindow]) -> String {
+        if let w = boardWindows.first(where: { $0.range.contains(address, size: 1) }) {
             return "\(w.name)+\(hex(address - w.range.base))"
         }
         return "\(hex(window.range.base))+\(hex(address - window.range.base))"

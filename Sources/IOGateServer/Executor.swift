@@ -331,7 +331,8 @@ struct BatchChecker {
             if write && guarded {
                 if op.kind == .modify {
                     lockedGuards.append(
-                        LockedGuardCheck(index: index, window: entryWindows[e], address: op.address, width: width, mask: op.mask, value: op.value))
+                        LockedGuardCheck(
+                            index: index, window: entryWindows[e], address: op.address, width: width, mask: op.mask, value: op.value))
                 } else {  // a plain write changes every bit it covers, whatever the register holds
                     try executor.daemon.checkGuards(entryWindows[e], op.address, width, mask: width.maxValue, value: op.value, executor)
                 }

@@ -47,6 +47,7 @@ public struct Logger: Sendable {
     /// The least severe level written.
     public let level: Level
     private let sink: Sink
+    private var batchSink: (@Sendable (Level, [String]) -> Void)?
 
     /// A logger that hands each message to `sink` (tests collect them this way).
     public init(label: String, level: Level = .info, sink: @escaping Sink) {
@@ -57,16 +58,30 @@ public struct Logger: Sendable {
 
     /// A logger writing to standard error, one line per message, as swift-log's stream handler did.
     public static func standardError(label: String, level: Level = .info) -> Logger {
-        Logger(label: label, level: level) { level, message in
+        var logger = Logger(label: label, level: level) { level, message in
             let line = "\(timestamp()) \(level) \(label): [IOGateServer] \(message)\n"
             // One fputs per line: stdio locks the stream, so lines from several threads do not interleave.
             fputs(line, stderr)
         }
+        logger.batchSink = { level, messages in
+            let prefix = "\(timestamp()) \(level) \(label): [IOGateServer] "
+            var text = ""
+            for m in messages { text += prefix + m + "\n" }
+            fputs(text, stderr)
+        }
+        return logger
     }
 
     /// Logs `message` at `level` when the logger writes that level; the text is built only then.
     public func log(_ level: Level, _ message: @autoclosure () -> String) {
         if level >= self.level { sink(level, message()) }
+    }
+
+    /// Logs several messages at `.info` in one go: on standard error, one `write(2)` for all of
+    /// them (the audit writer's many lines); through any other sink, one call per message.
+    public func info(lines: [String]) {
+        guard .info >= level, !lines.isEmpty else { return }
+        if let batchSink { batchSink(.info, lines) } else { for l in lines { sink(.info, l) } }
     }
 
     /// Logs at `.trace`.

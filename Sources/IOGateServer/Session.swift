@@ -14,10 +14,13 @@ final class Session {
     var out = ByteWriter(capacity: 4096)
     /// The operations of the current batch request; its storage is reused from batch to batch.
     var batchOps: [BatchOp] = []
+    /// Whether the daemon writes a trace (fixed for its life).
+    let tracing: Bool
 
     init(fd: Int32, client: ClientIdentity, daemon: Daemon) {
         self.fd = fd
         self.daemon = daemon
+        tracing = daemon.tracer != nil
         executor = Executor(daemon: daemon, client: client, command: Accounts.command(ofProcess: client.pid))
     }
 
@@ -72,7 +75,11 @@ final class Session {
     }
 
     @discardableResult
-    func flush() -> Bool { out.bytes.withUnsafeBytes { writeAll(fd, $0) } }
+    func flush() -> Bool {
+        // The request's trace lines are written (outside every window lock) before it is answered.
+        if tracing { daemon.accessLog.drainTrace() }
+        return out.bytes.withUnsafeBytes { writeAll(fd, $0) }
+    }
 
     /// Handles one frame payload. Returns false to close the connection.
     func handle(_ payload: UnsafeRawBufferPointer) -> Bool {

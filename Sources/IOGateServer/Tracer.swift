@@ -39,13 +39,17 @@ public final class Tracer: @unchecked Sendable {
 
     deinit { close(fd) }
 
-    /// Records one access.
-    func record(write: Bool, label: String, width: AccessWidth, value: UInt64, client: ClientIdentity) {
-        let line =
-            "\(write ? "W" : "R") \(label) \(width.bits) \(hex(value, digits: width.hexDigits)) uid=\(client.uid) pid=\(client.pid)\n"
-        lock.locked {
-            var l = line
-            l.withUTF8 { p in _ = Glibc.write(fd, p.baseAddress, p.count) }
+    /// Appends `text` (whole lines) in one `write(2)`; `AccessLog` makes the lines.
+    func write(_ text: String) {
+        var t = text
+        t.withUTF8 { p in
+            var done = 0
+            while done < p.count {
+                let n = Glibc.write(fd, p.baseAddress! + done, p.count - done)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return }  // a full disk loses trace lines, never the daemon
+                done += n
+            }
         }
     }
 }

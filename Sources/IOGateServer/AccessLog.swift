@@ -1,0 +1,117 @@
+import Glibc
+import IOGateCore
+
+/// The audit and trace records of register accesses, made without I/O under the window lock.
+///
+/// `record` runs while the window lock is held, so it only appends a small value to one queue, in
+/// the order the accesses happened across every client. The text is made and written after the
+/// lock is released:
+/// - trace lines by `drainTrace()`, which the request's thread calls before it answers, so a
+///   client that has its answer finds its accesses in the trace file;
+/// - audit lines by one writer thread, a few milliseconds later, many lines per `write(2)` (the
+///   journal is not waited on by any request). `flush()` writes what is left when the daemon stops.
+/// Records are never dropped, and each output keeps the order of the queue: whoever writes takes
+/// the oldest records first, under a lock that only writers hold.
+final class AccessLog: @unchecked Sendable {
+    /// One observed access.
+    struct Record {
+        let write: Bool
+        let address: UInt64
+        let width: AccessWidth
+        let value: UInt64
+        /// The served window holding the access; its `window+0xOFFSET` label is made when written.
+        let window: ServedWindow
+        let client: ClientIdentity
+        let command: String
+    }
+
+    /// How long the audit writer lets records gather before it writes them.
+    static let auditDelayMicroseconds: UInt32 = 2000
+
+    let tracer: Tracer?
+    let audit: AuditLevel
+    let logger: Logger
+    /// `window+0xOFFSET` for an address in a served window (the daemon's board names it).
+    let label: @Sendable (UInt64, ServedWindow) -> String
+    private let queueLock = Lock()
+    // Guarded by queueLock.
+    private var traceQueue: [Record] = []
+    private var auditQueue: [Record] = []
+    /// Held while records are turned into text and written: one writer at a time, oldest first.
+    private let traceWriteLock = Lock()
+    private let auditWriteLock = Lock()
+    /// Posted when the audit queue stops being empty; the writer thread waits on it.
+    private let auditReady: UnsafeMutablePointer<sem_t>
+
+    init(tracer: Tracer?, audit: AuditLevel, logger: Logger, label: @escaping @Sendable (UInt64, ServedWindow) -> String) {
+        self.label = label
+        self.tracer = tracer
+        self.audit = audit
+        self.logger = logger
+        auditReady = .allocate(capacity: 1)
+        sem_init(auditReady, 0, 0)
+        if audit != .none {
+            spawnThread(stackSize: 256 << 10) { [self] in writeAuditForever() }
+        }
+    }
+
+    /// Queues one access (under the window lock: no I/O, no formatting).
+    @inline(__always)
+    func record(_ r: Record) {
+        let audited = audit == .all || (audit == .writes && r.write)
+        let wake: Bool = queueLock.locked {
+            if tracer != nil { traceQueue.append(r) }
+            guard audited else { return false }
+            auditQueue.append(r)
+            return auditQueue.count == 1
+        }
+        if wake { sem_post(auditReady) }
+    }
+
+    /// Writes the queued trace lines; called after the window lock is released, before answering.
+    func drainTrace() {
+        guard let tracer else { return }
+        traceWriteLock.locked {
+            let records: [Record] = queueLock.locked {
+                defer { traceQueue.removeAll(keepingCapacity: true) }
+                return traceQueue
+            }
+            guard !records.isEmpty else { return }
+            var text = ""
+            for r in records {
+                text += "\(r.write ? "W" : "R") \(label(r.address, r.window)) \(r.width.bits) \(hex(r.value, digits: r.width.hexDigits)) "
+                text += "uid=\(r.client.uid) pid=\(r.client.pid)\n"
+            }
+            tracer.write(text)
+        }
+    }
+
+    /// Writes every queued record now (the daemon is stopping).
+    func flush() {
+        drainTrace()
+        writeAudit()
+    }
+
+    private func writeAuditForever() {
+        while true {
+            while sem_wait(auditReady) != 0 && errno == EINTR {}
+            usleep(Self.auditDelayMicroseconds)  // let a burst of writes share one write(2)
+            writeAudit()
+        }
+    }
+
+    private func writeAudit() {
+        auditWriteLock.locked {
+            let records: [Record] = queueLock.locked {
+                defer { auditQueue.removeAll(keepingCapacity: true) }
+                return auditQueue
+            }
+            guard !records.isEmpty else { return }
+            logger.info(
+                lines: records.map { r in
+                    "audit: uid=\(r.client.uid) pid=\(r.client.pid) comm=\(r.command) \(r.write ? "write" : "read") \(hex(r.address)) "
+                        + "\(r.width.bits)-bit \(hex(r.value, digits: r.width.hexDigits))"
+                })
+        }
+    }
+}
