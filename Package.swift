@@ -10,7 +10,7 @@ let package = Package(
         .executable(name: "iogated", targets: ["iogated"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
     ],
     targets: [
         // Pure: addresses, windows, chunk planning, policy, boards, configuration.
