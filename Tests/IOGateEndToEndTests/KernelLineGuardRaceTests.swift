@@ -1,0 +1,72 @@
+import Foundation
+import IOGate
+import IOGateCore
+import IOGateGPIO
+import Testing
+
+@testable import IOGateServer
+
+/// A line source that stops inside the guard's query for pin 5 until the test says go (or a
+/// second passes), so another client can try to act in between.
+final class PausingLineSource: GPIOLineInfoSource, @unchecked Sendable {
+    static let pinToPause = 5
+    let inner: FakeGPIOLineSource
+    let inGuard = DispatchSemaphore(value: 0)
+    let go = DispatchSemaphore(value: 0)
+
+    init(_ inner: FakeGPIOLineSource) { self.inner = inner }
+
+    func chips() throws(IOGateError) -> [GPIOChipInfo] { try inner.chips() }
+
+    func lines(chip: String, offsets: [Int]) throws(IOGateError) -> [GPIOLineInfo] {
+        if offsets.contains(Self.pinToPause) {
+            inGuard.signal()
+            _ = go.wait(timeout: .now() + 1)
+        }
+        return try inner.lines(chip: chip, offsets: offsets)
+    }
+}
+
+extension KernelLineGuardDaemonTests {
+    /// The guard must judge a modify by the value the modify then changes. On an OMAP bank, a
+    /// modify of CLEARDATAOUT (which reads back DATAOUT) rewrites every bit outside its mask with
+    /// the value it read, so it clears every pin that is high at that moment. Client A clears pin
+    /// 5; while A's guard asks the kernel about pin 5, client B drives pin 9 high and then a driver
+    /// claims pin 9. When the guard read the register outside the window lock, A's store went on
+    /// to clear pin 9 under the driver's feet, judged by a stale read. Now A holds the lock from
+    /// its guard's read to its store, so B waits, and pin 9 stays high.
+    @Test func guardAndModifyAreOneLockedStep() throws {
+        let omap = FakeGPIOLineSource(chips: [
+            FakeGPIOLineSource.chip(name: "gpiochip0", label: "gpio-0-31", device: "44e07000.gpio", count: 32)
+        ])
+        let pausing = PausingLineSource(omap)
+        let d = try start(board: "beaglebone-black", windows: #"["gpio0"]"#, gpioLines: pausing)
+        defer { d.stop() }
+        let bank: UInt64 = 0x44E0_7000
+        let (oe, dataout, clear, set): (UInt64, UInt64, UInt64, UInt64) = (0x134, 0x13C, 0x190, 0x194)
+        let a = try IOGateClient(socketPath: d.config.socket)
+        let b = try IOGateClient(socketPath: d.config.socket)
+        try a.write(bank + oe, 0)  // every pin an output
+        try a.write(bank + set, 1 << 5)
+        let aDone = DispatchSemaphore(value: 0), bDone = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            _ = try? a.modify(bank + clear, mask: 1 << 5, value: 1 << 5)
+            aDone.signal()
+        }
+        #expect(pausing.inGuard.wait(timeout: .now() + 10) == .success)
+        Thread.detachNewThread {
+            try? b.write(bank + set, 1 << 9)
+            bDone.signal()
+        }
+        // Returns at once when B is not held back by A's lock.
+        var bFinished = bDone.wait(timeout: .now() + 3) == .success
+        omap.claim(chip: "gpiochip0", offset: 9, consumer: "driver")
+        pausing.go.signal()
+        #expect(aDone.wait(timeout: .now() + 10) == .success)
+        if !bFinished { bFinished = bDone.wait(timeout: .now() + 10) == .success }
+        #expect(bFinished)
+        let out = try a.read(bank + dataout)
+        #expect(out & (1 << 5) == 0, "A cleared pin 5")
+        #expect(out & (1 << 9) != 0, "pin 9, claimed after B drove it high, was cleared by A's stale decision")
+    }
+}
