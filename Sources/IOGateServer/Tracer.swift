@@ -1,5 +1,6 @@
 import Glibc
 import IOGateCore
+import IOGateSystem
 
 /// Appends one line per register access to a file, so a sequence can be checked afterwards.
 ///
@@ -12,7 +13,7 @@ public final class Tracer: @unchecked Sendable {
     /// Opens `path` for appending (created 0640).
     public init(path: String) throws(IOGateError) {
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw IOGateError(.config, "cannot open trace file \(path): \(errnoText())") }
+        guard fd >= 0 else { throw IOGateError(.config, "cannot open trace file \(path): \(Errno.text(errno))") }
     }
 
     deinit { close(fd) }
