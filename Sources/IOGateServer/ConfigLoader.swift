@@ -8,9 +8,11 @@ public enum ConfigLoader {
     /// as) and not writable by group or others, as CE's IoBase/IoLen keys were writable only by
     /// privileged code.
     public static func load(_ path: String) throws(IOGateError) -> Config {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw IOGateError(.config, "cannot open configuration \(path): \(Errno.text(errno))") }
-        defer { close(fd) }
+        let fd: Int32
+        do throws(Errno) { fd = try Descriptor.open(path, O_RDONLY) } catch {
+            throw IOGateError(.config, "cannot open configuration \(path): \(error.message)")
+        }
+        defer { Descriptor.close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw IOGateError(.config, "cannot stat configuration \(path): \(Errno.text(errno))") }
         guard st.st_mode & S_IFMT == S_IFREG else { throw IOGateError(.config, "configuration \(path) is not a regular file") }
@@ -28,7 +30,12 @@ public enum ConfigLoader {
                 "configuration \(path) is writable by \(mode & 0o020 != 0 ? "group" : "others") (mode \(String(mode, radix: 8))); only its owner may write it (chmod go-w \(path))"
             )
         }
-        guard let bytes = readSmallFile(path, limit: 1 << 20) else { throw IOGateError(.config, "cannot read configuration \(path)") }
+        // Read through the descriptor whose owner and mode were checked above, not the path again,
+        // so a file swapped in between cannot be parsed unchecked.
+        let bytes: [UInt8]
+        do throws(Errno) { bytes = try Descriptor.readAll(fd, limit: 1 << 20) } catch {
+            throw IOGateError(.config, "cannot read configuration \(path): \(error.message)")
+        }
         return try Config.parse(text: String(decoding: bytes, as: UTF8.self), file: path)
     }
 }

@@ -12,19 +12,20 @@ public final class Tracer: @unchecked Sendable {
 
     /// Opens `path` for appending (created 0640).
     public init(path: String) throws(IOGateError) {
-        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw IOGateError(.config, "cannot open trace file \(path): \(Errno.text(errno))") }
+        do throws(Errno) { fd = try Descriptor.open(path, O_WRONLY | O_CREAT | O_APPEND, mode: 0o640) } catch {
+            throw IOGateError(.config, "cannot open trace file \(path): \(error.message)")
+        }
     }
 
-    deinit { close(fd) }
+    deinit { Descriptor.close(fd) }
 
     /// Records one access.
     func record(write: Bool, label: String, width: AccessWidth, value: UInt64, client: ClientIdentity) {
         let line =
             "\(write ? "W" : "R") \(label) \(width.bits) \(hex(value, digits: width.hexDigits)) uid=\(client.uid) pid=\(client.pid)\n"
         lock.locked {
-            var l = line
-            l.withUTF8 { p in _ = Glibc.write(fd, p.baseAddress, p.count) }
+            // A failed trace write is not the client's error: the access itself succeeded.
+            try? Descriptor.writeAll(fd, Array(line.utf8))
         }
     }
 }
