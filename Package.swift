@@ -10,12 +10,11 @@ let package = Package(
         .executable(name: "iogated", targets: ["iogated"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
     ],
     targets: [
         // Pure: addresses, windows, chunk planning, policy, boards, configuration.
-        .target(name: "IOGateCore", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "IOGateCore"),
         // Pure: the wire protocol codec.
         .target(name: "IOGateProtocol", dependencies: ["IOGateCore"]),
         // The only unsafe code: device open, chunked mmap, volatile access.
@@ -28,8 +27,10 @@ let package = Package(
         .target(name: "IOGateSystem", dependencies: ["IOGateCore"]),
         // Simulated boards.
         .target(name: "IOGateMock", dependencies: ["IOGateCore", "IOGateSystem"]),
-        // libgpiod v1 (Debian libgpiod-dev 1.6) and the Swift module that owns its pointers.
-        .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
+        // One C API over libgpiod v1 (Debian 12) or v2 (Debian 13, Raspberry Pi OS), whichever
+        // <gpiod.h> is installed (libgpiod-dev); both link as -lgpiod, all pkg-config adds on Debian.
+        .target(name: "CGPIOD", linkerSettings: [.linkedLibrary("gpiod")]),
+        // The Swift module that owns the shim's pointers.
         .target(name: "IOGateGPIO", dependencies: ["IOGateCore", "CGPIOD"]),
         .target(
             name: "IOGateServer",

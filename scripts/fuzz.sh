@@ -18,12 +18,12 @@ scratch=.build-fuzz
 work=$scratch/run
 # The fuzz targets exist in Package.swift only when IOGATE_FUZZ is set. Swift code gets coverage and
 # ASan from -Xswiftc (one -sanitize list: swiftc keeps only the last -sanitize flag); --sanitize
-# instruments TOMLKit's C++ (toml++) as well and links libFuzzer, which provides main().
+# instruments the C targets as well and links libFuzzer, which provides main().
 build=(env IOGATE_FUZZ=1 swift build -c release --scratch-path "$scratch"
        --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address)
 # The Swift runtime's backtracer would take over crashes from libFuzzer's handler.
 export SWIFT_BACKTRACE=enable=no
-# TOMLKit's own leaks (upstream, see the file); leaks in IOGate's code are still reported.
+# Known leaks outside IOGate's code, if any (see the file); leaks in IOGate's code are reported.
 export LSAN_OPTIONS="suppressions=$PWD/Fuzz/lsan.supp:print_suppressions=0"
 
 for t in "${targets[@]}"; do

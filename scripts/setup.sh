@@ -9,6 +9,7 @@ packages=(
     libgpiod-dev      # libgpiod v1 (1.6): GPIO chip and line information
     libseccomp-dev    # seccomp filter for the daemon after it drops privileges
     systemd           # systemd-analyze: the tests verify systemd/iogated.{socket,service}
+    binutils          # objdump: a test disassembles the register-access shim
     udev              # udevadm: the tests parse udev/90-iogate.rules (udev 252 has no 'verify')
     python3           # the socket-activation test passes a listening socket as fd 3, as systemd does
     pigpio-tools      # pigs: the pigpio frontend's end-to-end tests drive it with the real clients

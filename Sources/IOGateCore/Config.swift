@@ -103,7 +103,7 @@ public struct Config: Sendable {
         }
         c.socketGroup = try top.string("socket_group")
         if let u = top.table["user"] {
-            if let n = u.int, u.type == .int, let uid = UInt32(exactly: n) {
+            if let n = u.integer, let uid = UInt32(exactly: n) {
                 c.user = .uid(uid)
             } else if let s = u.string, !s.isEmpty {
                 c.user = .user(s)

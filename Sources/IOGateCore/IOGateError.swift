@@ -42,12 +42,14 @@ public struct IOGateError: Error, Equatable, CustomStringConvertible, Sendable {
         public static let unreachable = Code(rawValue: 16)
         /// A GPIO line is owned by the kernel or another program.
         public static let lineBusy = Code(rawValue: 17)
+        /// A register access raised a bus fault (SIGBUS): nothing answers at that physical address.
+        public static let busFault = Code(rawValue: 18)
 
         private static let names: [UInt16: String] = [
             1: "malformed", 2: "unsupported-version", 3: "unknown-operation", 4: "limit-exceeded",
             5: "outside-allowlist", 6: "read-only", 7: "misaligned", 8: "bad-width", 9: "timeout",
             10: "config", 11: "board", 12: "mapping", 13: "system", 14: "not-found", 15: "bad-state",
-            16: "unreachable", 17: "line-busy",
+            16: "unreachable", 17: "line-busy", 18: "bus-fault",
         ]
 
         public var description: String { Code.names[rawValue] ?? "error-\(rawValue)" }

@@ -2,8 +2,9 @@ import Glibc
 import IOGateCore
 import Synchronization
 
-/// GPIO information from the kernel through libgpiod v1. Chips opened once stay open, so the
-/// daemon can keep checking lines after it has dropped the privileges needed to open them.
+/// GPIO information from the kernel through libgpiod (v1 or v2, fixed at build time; see
+/// `GPIOChip.libgpiodAPI`). Chips opened once stay open, so the daemon can keep checking lines
+/// after it has dropped the privileges needed to open them.
 public final class LibgpiodLineSource: GPIOLineInfoSource, @unchecked Sendable {
     /// The directory holding `gpiochip*` device nodes.
     public let devDirectory: String
@@ -14,14 +15,16 @@ public final class LibgpiodLineSource: GPIOLineInfoSource, @unchecked Sendable {
         self.devDirectory = devDirectory
     }
 
-    /// The `gpiochip*` character devices in `devDirectory`, in numeric order. libgpiod's own
-    /// `gpiod_chip_iter_new` fails as a whole if any one chip cannot be opened, so the chips are
-    /// found here and opened one by one, each failure naming its chip.
+    /// The `gpiochip*` character devices in `devDirectory`, in numeric order. libgpiod v1's own
+    /// `gpiod_chip_iter_new` fails as a whole if any one chip cannot be opened (and v2 has no chip
+    /// iterator), so the chips are found here and opened one by one, each failure naming its chip.
     public func chipNames() -> [String] {
         guard let d = opendir(devDirectory) else { return [] }
         defer { closedir(d) }
         var names: [String] = []
         while let e = readdir(d) {
+            // SAFETY: `e` points into `d`'s buffer, valid until the next readdir; d_name is a
+            // NUL-terminated array inside it, read only up to the NUL and copied here.
             let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             guard name.hasPrefix("gpiochip"), Int(name.dropFirst("gpiochip".count)) != nil else { continue }
             var st = stat()
@@ -36,7 +39,7 @@ public final class LibgpiodLineSource: GPIOLineInfoSource, @unchecked Sendable {
         for name in chipNames() {
             let info = try typedThrows {
                 try open.withLock { chips in
-                    let chip = try chips[name] ?? GPIOChip(name: name)
+                    let chip = try chips[name] ?? GPIOChip(path: devDirectory + "/" + name)
                     chips[name] = chip
                     return GPIOChipInfo(name: chip.name, label: chip.label, device: Self.sysfsDevice(chip: name), lines: try chip.lines())
                 }
@@ -49,7 +52,7 @@ public final class LibgpiodLineSource: GPIOLineInfoSource, @unchecked Sendable {
     public func lines(chip name: String, offsets: [Int]) throws(IOGateError) -> [GPIOLineInfo] {
         try typedThrows {
             try open.withLock { chips in
-                let chip = try chips[name] ?? GPIOChip(name: name)
+                let chip = try chips[name] ?? GPIOChip(path: devDirectory + "/" + name)
                 chips[name] = chip
                 var result: [GPIOLineInfo] = []
                 for o in offsets { result.append(try chip.line(o)) }
@@ -61,6 +64,7 @@ public final class LibgpiodLineSource: GPIOLineInfoSource, @unchecked Sendable {
     /// The parent device of a chip in sysfs (`/sys/bus/gpio/devices/gpiochip0` resolves to
     /// `.../fe200000.gpio/gpiochip0`, so this is `fe200000.gpio`), or nil.
     public static func sysfsDevice(chip: String, sysfs: String = "/sys/bus/gpio/devices") -> String? {
+        // SAFETY: realpath(_, nil) returns a malloc'd NUL-terminated string, copied and freed here.
         guard let resolved = realpath(sysfs + "/" + chip, nil) else { return nil }
         defer { free(resolved) }
         let parts = String(cString: resolved).split(separator: "/")

@@ -38,6 +38,7 @@ public final class DeviceMapping {
             throw IOGateError(.mapping, "cannot open device \(path) \(writable ? "read-write" : "read-only"): \(why)")
         }
         defer { close(fd) }
+        try Self.checkFits(path: path, ranges: ranges)
         let pageSize = UInt64(sysconf(Int32(_SC_PAGESIZE)))
         var regions: [MappedRegion] = []
         for range in PhysicalRange.union(ranges) {
@@ -48,6 +49,21 @@ public final class DeviceMapping {
                     explainPermission: explainPermission))
         }
         self.regions = regions
+    }
+
+    /// Refuses ranges that reach past the end of `path` when it is a regular file standing in for
+    /// physical memory: an access there would be a bus fault, so the grant is refused at start (and
+    /// by `iogated --check`) rather than failing at run time. Devices have no such end.
+    public static func checkFits(path: String, ranges: [PhysicalRange]) throws(IOGateError) {
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return }
+        let size = UInt64(st.st_size)
+        if let beyond = ranges.first(where: { $0.last >= size }) {
+            throw IOGateError(
+                .mapping,
+                "the granted range \(beyond) reaches past the end of the device file \(path), which is \(size) bytes "
+                    + "(ends at \(hex(size))); grant only ranges inside it, or make the file larger")
+        }
     }
 
     /// The region containing `[address, address + size)`, if any.
@@ -108,27 +124,68 @@ public final class MappedRegion: RegisterSpace {
         return pointers[i] + Int(address - chunkBase)
     }
 
+    /// Loads `width` bytes at `address`. After a bus fault it returns 0 and the fault waits in
+    /// `BusFault.take()`; further accesses on this thread do nothing until it is taken.
     @inlinable @inline(__always)
     public func load(_ address: UInt64, _ width: AccessWidth) -> UInt64 {
         let p = pointer(address)
-        // SAFETY: p lies in a live mapping and is aligned to the width (checked by the policy).
+        // SAFETY: p lies in a live mapping and is aligned to the width (checked by the policy); a
+        // bus fault during the access is caught by the shim's handler, not fatal.
         switch width {
-        case .byte: return UInt64(iogate_load8(p))
-        case .half: return UInt64(iogate_load16(p))
-        case .word: return UInt64(iogate_load32(p))
-        case .double: return iogate_load64(p)
+        case .byte:
+            var v: UInt8 = 0
+            _ = iogate_load8(p, &v, address)
+            return UInt64(v)
+        case .half:
+            var v: UInt16 = 0
+            _ = iogate_load16(p, &v, address)
+            return UInt64(v)
+        case .word:
+            var v: UInt32 = 0
+            _ = iogate_load32(p, &v, address)
+            return UInt64(v)
+        case .double:
+            var v: UInt64 = 0
+            _ = iogate_load64(p, &v, address)
+            return v
         }
     }
 
+    /// Stores the low `width` bytes of `value` at `address`; after a bus fault, see `load`.
     @inlinable @inline(__always)
     public func store(_ address: UInt64, _ width: AccessWidth, _ value: UInt64) {
         let p = pointer(address)
-        // SAFETY: p lies in a live writable mapping and is aligned to the width (checked by the policy).
+        // SAFETY: p lies in a live writable mapping and is aligned to the width (checked by the
+        // policy); a bus fault during the access is caught by the shim's handler, not fatal.
         switch width {
-        case .byte: iogate_store8(p, UInt8(truncatingIfNeeded: value))
-        case .half: iogate_store16(p, UInt16(truncatingIfNeeded: value))
-        case .word: iogate_store32(p, UInt32(truncatingIfNeeded: value))
-        case .double: iogate_store64(p, value)
+        case .byte: _ = iogate_store8(p, UInt8(truncatingIfNeeded: value), address)
+        case .half: _ = iogate_store16(p, UInt16(truncatingIfNeeded: value), address)
+        case .word: _ = iogate_store32(p, UInt32(truncatingIfNeeded: value), address)
+        case .double: _ = iogate_store64(p, value, address)
         }
+    }
+}
+
+/// Bus faults (SIGBUS) during register accesses: an unbacked physical address, a powered-down
+/// block, or a device file truncated under the daemon. The handler turns the fault into a failed
+/// access; the request that made it learns of it through `take()` and fails with its address,
+/// while the daemon goes on serving everyone else.
+public enum BusFault {
+    /// Installs the SIGBUS handler; call once before serving. Idempotent.
+    public static func installHandler() throws(IOGateError) {
+        guard iogate_install_bus_fault_handler() == 0 else {
+            throw IOGateError(.system, "cannot install the SIGBUS handler: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Whether faults are survivable on this CPU architecture (x86_64 and aarch64 are).
+    public static var isGuarded: Bool { iogate_bus_fault_guard_available() != 0 }
+
+    /// The physical address of the first access on this thread that faulted since the last call,
+    /// or nil; re-arms the thread's accesses.
+    @inlinable
+    public static func take() -> UInt64? {
+        var address: UInt64 = 0
+        return iogate_take_bus_fault(&address) != 0 ? address : nil
     }
 }

@@ -22,16 +22,8 @@ public enum Accounts {
         return pw.pointee.pw_gid
     }
 
-    /// Supplementary groups of a process, from `/proc/<pid>/status` (the kernel's view).
-    public static func groups(ofProcess pid: Int32) -> [UInt32] {
-        guard let status = readTextFile("/proc/\(pid)/status") else { return [] }
-        for line in status.split(separator: "\n") where line.hasPrefix("Groups:") {
-            return line.dropFirst(7).split(separator: " ").compactMap { UInt32($0.filter { !$0.isWhitespace }) }
-        }
-        return []
-    }
-
-    /// The command name of a process, for the audit log.
+    /// The command name of a process, for the audit log only (never for identity: the pid may have
+    /// been reused by the time it is read).
     public static func command(ofProcess pid: Int32) -> String {
         (readTextFile("/proc/\(pid)/comm") ?? "?").filter { $0 != "\n" }
     }

@@ -32,8 +32,10 @@ public final class Daemon: @unchecked Sendable {
     let stopping = Atomic<Bool>(false)
     /// Set when `stop()` has finished its work.
     let stopped = Atomic<Bool>(false)
-    /// Checks run before every write (see `WriteGuard`); set up before `start()`.
-    public var writeGuards: [WriteGuard] = []
+    /// Checks run before every write (see `WriteGuard`). Written only by `start()`, before the
+    /// first session thread exists (thread creation orders the write before every read), and
+    /// never changed after: sessions read it without a lock.
+    public internal(set) var writeGuards: [WriteGuard] = []
     /// GPIO line information for `protect_kernel_lines`: injected by tests, else libgpiod (see `Daemon+KernelLines.swift`).
     let gpioLines: GPIOLineInfoSource?
 
@@ -60,6 +62,7 @@ public final class Daemon: @unchecked Sendable {
             board = try boards.detect(compatible: compatible)
         }
         policy = try config.policy(board: board, userID: Accounts.uid(of:), groupID: Accounts.gid(of:))
+        if case .path(let path) = config.device { try DeviceMapping.checkFits(path: path, ranges: policy.allRanges) }
         tracer = try config.trace.map { path throws(IOGateError) in try Tracer(path: path) }
     }
 
@@ -82,10 +85,12 @@ public final class Daemon: @unchecked Sendable {
                 Self.explainStrictDevmem(range, iomem: iomem)
             }
             self.mapping = mapping
+            // A bus fault during an access then fails that request instead of the daemon.
+            try BusFault.installHandler()
             windows = mapping.regions.enumerated().map { ServedWindow(range: $1.range, name: windowName($1.range), space: $1, index: $0) }
         }
         installKernelLineGuard()
-        if let l = UnixListener.fromSystemd(expectedPath: config.socket) {
+        if let l = try UnixListener.fromSystemd(expectedPath: config.socket) {
             listener = l
         } else {
             var gid: UInt32?
@@ -240,8 +245,9 @@ public final class Daemon: @unchecked Sendable {
         }
     }
 
-    /// How long `serve()` waits, after a stop, for requests in flight.
-    public var stopGrace: Double = 2
+    /// How long `serve()` waits, after a stop, for requests in flight (a constant: read by the
+    /// serving thread while the signal thread stops the daemon).
+    public let stopGrace: Double = 2
 
     /// Stops accepting and removes the socket; connected clients may finish the request they
     /// are in (their reads are shut down, so they leave after answering it). `serve()` then returns.

@@ -17,6 +17,9 @@ public final class Executor {
     var entryWindows: [ServedWindow]
     var generation: Int
     var batchWindows: [ServedWindow] = []
+    /// The batch's modifies that write guards must judge: their decision depends on the register's
+    /// current value, so they are checked under the batch's locks, just before it runs.
+    var batchLockedGuards: [LockedGuardCheck] = []
     /// Whether accesses are traced or audited (fixed for the daemon's life): when not, the hot
     /// paths skip `Daemon.observe` entirely.
     let observing: Bool
@@ -66,6 +69,7 @@ public final class Executor {
             sink(v)
             if observing { daemon.observe(write: false, window, a, width, v, self) }
         }
+        try Executor.checkBusFault()
     }
 
     /// Reads one register.
@@ -89,15 +93,20 @@ public final class Executor {
             window.space.store(a, width, v)
             if observing { daemon.observe(write: true, window, a, width, v, self) }
         }
+        try Executor.checkBusFault()
     }
 
     /// Atomically replaces the bits of `mask` with those of `value`; returns the old value.
     public func modify(_ address: UInt64, _ width: AccessWidth, mask: UInt64, value: UInt64) throws(IOGateError) -> UInt64 {
         let window = entryWindows[try allowlist.check(address, width: width, write: true)]
-        try daemon.checkGuards(window, address, width, mask: mask, value: value, self)
         window.lock.lock()
         defer { window.lock.unlock() }
-        return modifyLocked(window, address, width, mask, value)
+        // Under the lock: a guard judges the pins this modify changes from the value it is about to
+        // modify, so no other client's store can land between the judgement and the store.
+        try daemon.checkGuards(window, address, width, mask: mask, value: value, self)
+        let old = modifyLocked(window, address, width, mask, value)
+        try Executor.checkBusFault()
+        return old
     }
 
     @inline(__always)
@@ -122,6 +131,7 @@ public final class Executor {
             window.lock.lock()
             let v = window.space.load(address, width)
             window.lock.unlock()
+            try Executor.checkBusFault()
             if v & mask == value {
                 if observing { daemon.observe(write: false, window, address, width, v, self) }
                 return v
@@ -137,15 +147,36 @@ public final class Executor {
         }
     }
 
+    /// The error for a bus fault raised by this thread's accesses since the last check, if any
+    /// (see `BusFault`): the accesses before the faulting one took effect; it and every later
+    /// access of the request did nothing.
+    @inline(__always)
+    static func busFaultError() -> IOGateError? {
+        guard let address = BusFault.take() else { return nil }
+        return IOGateError(
+            .busFault,
+            "bus fault at physical address \(hex(address)): nothing answered the access (an address past the end of the "
+                + "device file, a powered-down block, or no device there); the accesses before it in this request took "
+                + "effect, it and those after it did not run")
+    }
+
+    /// Throws `busFaultError()` if there is one.
+    @inline(__always)
+    static func checkBusFault() throws(IOGateError) {
+        if let error = busFaultError() { throw error }
+    }
+
     /// Checks every operation of a batch; one refusal refuses the whole batch.
     public func validate(_ ops: [BatchOp]) throws(IOGateError) {
         var checker = BatchChecker(self)
-        defer { batchWindows = checker.windows }
+        defer { (batchWindows, batchLockedGuards) = (checker.windows, checker.lockedGuards) }
         for (i, op) in ops.enumerated() { _ = try checker.check(op, index: i) }
     }
 
     /// Runs a batch that `validate` accepted (see `withBatchLocks`). Results: read value, 0, old value.
-    public func runValidatedBatch(_ ops: [BatchOp], _ sink: (UInt64) -> Void) {
+    /// Returns the refusal of a write guard judged under the locks; then nothing ran.
+    @discardableResult
+    public func runValidatedBatch(_ ops: [BatchOp], _ sink: (UInt64) -> Void) -> IOGateError? {
         withBatchLocks { region in
             for op in ops { sink(runLocked(op, region)) }
         }
@@ -154,13 +185,23 @@ public final class Executor {
     /// Holds every window a validated batch touches locked (taken in window order, so concurrent
     /// batches cannot deadlock) while `body` runs its operations. `body` gets the mapping to access
     /// directly in the common case, one mapped window and nothing to observe; nil otherwise.
+    /// The write guards of the batch's modifies are judged first, under the locks; a refusal is
+    /// returned and nothing runs.
     @inline(__always)
-    func withBatchLocks(_ body: (MappedRegion?) -> Void) {
+    func withBatchLocks(_ body: (MappedRegion?) -> Void) -> IOGateError? {
         batchWindows.sort { $0.index < $1.index }
         for w in batchWindows { w.lock.lock() }
         defer { for w in batchWindows.reversed() { w.lock.unlock() } }
+        for c in batchLockedGuards {
+            do {
+                try daemon.checkGuards(c.window, c.address, c.width, mask: c.mask, value: c.value, self)
+            } catch {
+                return IOGateError(error.code, "batch operation #\(c.index) refused, nothing was run: \(error.message)")
+            }
+        }
         let region = batchWindows.count == 1 && !observing ? batchWindows[0].space as? MappedRegion : nil
         body(region)
+        return nil
     }
 
     /// Runs one validated batch operation under `withBatchLocks`; returns the value read, 0 for a
@@ -204,17 +245,18 @@ public final class Executor {
     /// the same `BatchChecker` as `validate(_: [BatchOp])`; one refusal refuses the whole batch.
     public func validate(_ batch: CompactBatchView) throws(IOGateError) {
         var checker = BatchChecker(self)
-        defer { batchWindows = checker.windows }
+        defer { (batchWindows, batchLockedGuards) = (checker.windows, checker.lockedGuards) }
         try batch.forEach { (i, op) throws(IOGateError) in _ = try checker.check(op, index: i) }
     }
 
     /// Runs a compact batch that `validate` accepted (see `withBatchLocks`). Writes one result per
     /// read and modify into `results`.
-    public func runValidatedBatch(_ batch: CompactBatchView, into results: inout CompactResultWriter) {
+    @discardableResult
+    public func runValidatedBatch(_ batch: CompactBatchView, into results: inout CompactResultWriter) -> IOGateError? {
         // The writer in a local (not through `inout`) for the loop.
         var out = results
         defer { results = out }
-        withBatchLocks { region in
+        return withBatchLocks { region in
             batch.forEach { _, op in
                 if let region, op.head & 0xFFFF == 0x0401 {  // a 32-bit read, the common register access
                     out.put(region.load(op.address, .word), .word)
@@ -231,7 +273,7 @@ public final class Executor {
         try validate(ops)
         var results: [UInt64] = []
         results.reserveCapacity(ops.count)
-        runValidatedBatch(ops) { results.append($0) }
+        if let refused = runValidatedBatch(ops, { results.append($0) }) { throw refused }
         return results
     }
 }
@@ -251,6 +293,8 @@ struct BatchChecker {
     let guarded: Bool
     /// The windows the batch touches, in first-touch order.
     var windows: [ServedWindow]
+    /// The modifies whose write guards run under the batch's locks (see `Executor.batchLockedGuards`).
+    var lockedGuards: [LockedGuardCheck] = []
     /// The cached entry: its first byte, `last - first`, whether it is writable; entry -1 for none.
     var first: UInt64 = 0, span: UInt64 = 0, writable = false, cachedEntry = -1
 
@@ -262,6 +306,7 @@ struct BatchChecker {
         windows = executor.batchWindows
         executor.batchWindows = []
         windows.removeAll(keepingCapacity: true)
+        executor.batchLockedGuards.removeAll(keepingCapacity: true)
     }
 
     /// Checks operation `index`; returns the allowlist entry that allows it.
@@ -284,8 +329,13 @@ struct BatchChecker {
             let width = op.width, write = op.kind != .read
             let e = try allowlist.check(op.address, width: width, write: write)
             if write && guarded {
-                try executor.daemon.checkGuards(
-                    entryWindows[e], op.address, width, mask: op.kind == .write ? width.maxValue : op.mask, value: op.value, executor)
+                if op.kind == .modify {
+                    lockedGuards.append(
+                        LockedGuardCheck(
+                            index: index, window: entryWindows[e], address: op.address, width: width, mask: op.mask, value: op.value))
+                } else {  // a plain write changes every bit it covers, whatever the register holds
+                    try executor.daemon.checkGuards(entryWindows[e], op.address, width, mask: width.maxValue, value: op.value, executor)
+                }
             }
             if e != cachedEntry {  // consecutive operations usually share an entry
                 let w = entryWindows[e]
@@ -298,4 +348,14 @@ struct BatchChecker {
             throw IOGateError(error.code, "batch operation #\(index) refused, nothing was run: \(error.message)")
         }
     }
+}
+
+/// A batch modify whose write guards are judged under the batch's window locks.
+struct LockedGuardCheck {
+    let index: Int
+    let window: ServedWindow
+    let address: UInt64
+    let width: AccessWidth
+    let mask: UInt64
+    let value: UInt64
 }

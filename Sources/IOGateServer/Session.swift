@@ -116,7 +116,10 @@ final class Session {
         executor.refreshIfPolicyChanged()
         do {
             try execute(request, opcode: header.opcode, id: header.id)
+            try Executor.checkBusFault()
         } catch {
+            // A fault also explains whatever else the request failed with (a wait that read zeros).
+            let error = Executor.busFaultError() ?? error
             daemon.auditRefusal(error, executor)
             return send(error: error, opcode: header.opcode, id: header.id)
         }
@@ -145,11 +148,16 @@ final class Session {
         Codec.beginResponse(opcode: opcode, id: id, into: &out)
         out.u32(UInt32(batch.count))
         out.u32(0)
+        var refused: IOGateError?
         out.append(count: batch.resultBytes) { p in
             var results = CompactResultWriter(p)
-            executor.runValidatedBatch(batch, into: &results)
+            refused = executor.runValidatedBatch(batch, into: &results)
         }
         out.endFrame()
+        if let error = refused ?? Executor.busFaultError() {
+            daemon.auditRefusal(error, executor)
+            return send(error: error, opcode: opcode, id: id)
+        }
         return flush()
     }
 
@@ -182,13 +190,15 @@ final class Session {
             Codec.beginResponse(opcode: opcode, id: id, into: &out)
             out.u32(UInt32(ops.count))
             out.u32(0)
+            var refused: IOGateError?
             out.append(count: ops.count * 8) { p in
                 var offset = 0
-                executor.runValidatedBatch(ops) { v in
+                refused = executor.runValidatedBatch(ops) { v in
                     p.storeBytes(of: v.littleEndian, toByteOffset: offset, as: UInt64.self)
                     offset += 8
                 }
             }
+            if let refused { throw refused }
         case .compactBatch(_, let ops):  // only before the hello, which refuses it; `handleCompactBatch` otherwise
             let results = try executor.batch(ops)
             Codec.beginResponse(opcode: opcode, id: id, into: &out)

@@ -10,14 +10,35 @@ public final class Tracer: @unchecked Sendable {
     let fd: Int32
     let lock = Lock()
 
-    /// Opens `path` for appending (created 0640).
+    /// Opens `path` for appending (created 0640), as safely as the root daemon must: the
+    /// directory must not be writable by group or others (as sshd's StrictModes demands), the
+    /// file must not be a symlink (`O_NOFOLLOW`: another user could point it at any root-owned
+    /// file) and must be a regular file (a FIFO would block or feed another process).
     public init(path: String) throws(IOGateError) {
-        do throws(Errno) { fd = try Descriptor.open(path, O_WRONLY | O_CREAT | O_APPEND, mode: 0o640) } catch {
-            throw IOGateError(.config, "cannot open trace file \(path): \(error.message)")
+        let dir = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        var st = stat()
+        guard stat(dir, &st) == 0 else {
+            throw IOGateError(.config, "trace file \(path): cannot inspect its directory \(dir): \(Errno.text(errno))")
+        }
+        if st.st_mode & (S_IWGRP | S_IWOTH) != 0 || (st.st_uid != 0 && st.st_uid != geteuid()) {
+            throw IOGateError(
+                .config,
+                "trace file \(path): its directory \(dir) is writable by group or others, or owned by another user (mode "
+                    + "\(String(st.st_mode & 0o7777, radix: 8)), uid \(st.st_uid)); another user could replace the file. "
+                    + "Put the trace in a directory owned by root and writable only by it, e.g. /var/log/iogate")
+        }
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o640)
+        guard fd >= 0 else {
+            let why = errno == ELOOP ? "it is a symbolic link, which the daemon never follows" : Errno.text(errno)
+            throw IOGateError(.config, "cannot open trace file \(path): \(why)")
+        }
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw IOGateError(.config, "trace file \(path) is not a regular file; refusing to write a trace into it")
         }
     }
 
-    deinit { Descriptor.close(fd) }
+    deinit { close(fd) }
 
     /// Records one access.
     func record(write: Bool, label: String, width: AccessWidth, value: UInt64, client: ClientIdentity) {

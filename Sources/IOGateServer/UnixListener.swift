@@ -50,7 +50,8 @@ public struct UnixListener {
     }
 
     /// The socket systemd passed (`LISTEN_PID` is us and `LISTEN_FDS` >= 1: fd 3), if any.
-    public static func fromSystemd(expectedPath: String) -> UnixListener? {
+    /// Checks it before use: fd 3 must be a listening `AF_UNIX` stream socket, or the start fails.
+    public static func fromSystemd(expectedPath: String) throws(IOGateError) -> UnixListener? {
         guard let pidText = getenv("LISTEN_PID"), let fdsText = getenv("LISTEN_FDS"),
             Int32(String(cString: pidText)) == getpid(), let n = Int(String(cString: fdsText)), n >= 1
         else { return nil }
@@ -58,6 +59,22 @@ public struct UnixListener {
         unsetenv("LISTEN_FDS")
         unsetenv("LISTEN_FDNAMES")
         let fd: Int32 = 3
+        func option(_ name: Int32) -> Int32? {
+            var v: Int32 = 0
+            var len = socklen_t(MemoryLayout<Int32>.size)
+            return getsockopt(fd, SOL_SOCKET, name, &v, &len) == 0 ? v : nil
+        }
+        let domain = option(SO_DOMAIN), type = option(SO_TYPE), listening = option(SO_ACCEPTCONN)
+        guard domain == AF_UNIX, type == Int32(SOCK_STREAM.rawValue), listening == 1 else {
+            let what =
+                domain == nil
+                ? "not a socket (\(Errno.text(errno)))"
+                : "a socket of domain \(domain!), type \(type ?? -1), \(listening == 1 ? "listening" : "not listening")"
+            throw IOGateError(
+                .config,
+                "systemd passed file descriptor 3 (LISTEN_FDS=\(n)) but it is \(what); iogated needs a listening AF_UNIX "
+                    + "stream socket (ListenStream= in iogated.socket)")
+        }
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         return UnixListener(fd: fd, path: expectedPath, activated: true)
     }
@@ -94,12 +111,33 @@ public struct UnixListener {
     }
 }
 
-/// The kernel's credentials of a connected peer.
+/// The kernel's credentials of a connected peer, as they were when it connected: uid, gid and pid
+/// from `SO_PEERCRED`, supplementary groups from `SO_PEERGROUPS` (Linux 4.13). Never `/proc/<pid>`:
+/// the pid may belong to another process by the time it is read, and `hidepid=` hides it. Throws
+/// when the kernel cannot say; the caller then closes the connection (PROTOCOL.md section 4, item 7).
 public func peerIdentity(_ fd: Int32) throws(IOGateError) -> ClientIdentity {
     // struct ucred from <sys/socket.h> (glibc hides it without _GNU_SOURCE): pid, uid, gid.
     struct PeerCred { var pid: Int32 = 0; var uid: UInt32 = 0; var gid: UInt32 = 0 }
     var cred = PeerCred()
     var len = socklen_t(MemoryLayout<PeerCred>.size)
     try syscall("getsockopt(SO_PEERCRED)") { getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) }
-    return ClientIdentity(uid: cred.uid, gid: cred.gid, pid: cred.pid, groups: Accounts.groups(ofProcess: cred.pid))
+    return ClientIdentity(uid: cred.uid, gid: cred.gid, pid: cred.pid, groups: try peerGroups(fd))
+}
+
+/// The supplementary groups the peer had when it connected (`SO_PEERGROUPS`).
+func peerGroups(_ fd: Int32) throws(IOGateError) -> [UInt32] {
+    var groups = [UInt32](repeating: 0, count: 32)
+    while true {
+        var len = socklen_t(groups.count * MemoryLayout<UInt32>.size)
+        // SAFETY: the kernel writes at most `len` bytes into the array's storage.
+        let rc = groups.withUnsafeMutableBytes { getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, $0.baseAddress, &len) }
+        if rc == 0 { return Array(groups.prefix(Int(len) / MemoryLayout<UInt32>.size)) }
+        // ERANGE: the kernel says in `len` how many bytes the list needs (up to NGROUPS_MAX, 65536 groups).
+        guard errno == ERANGE, Int(len) > groups.count * MemoryLayout<UInt32>.size else {
+            throw IOGateError(
+                .system,
+                "getsockopt(SO_PEERGROUPS) failed: \(Errno.text(errno)); the kernel must report a client's groups (Linux 4.13 or later)")
+        }
+        groups = [UInt32](repeating: 0, count: Int(len) / MemoryLayout<UInt32>.size)
+    }
 }

@@ -194,7 +194,7 @@ private let mistakes: [ConfigMistake] = [
     ConfigMistake(
         name: "user as a boolean", text: "user = true\n" + grantRW, at: "user", fragments: ["'user' must be a user name or a numeric uid"]),
     ConfigMistake(
-        name: "grant as a plain table", text: "[grant]\nuid = 1\n", at: nil,
+        name: "grant as a plain table", text: "[grant]\nuid = 1\n", at: "[grant]",
         fragments: ["'grant' is a table; expected an array of tables ([[grant]])"]),
 ]
 

@@ -67,7 +67,7 @@ final class MockBoardEndToEndTests {
         #expect(try c.read(0xFE20_0034) == 0)
     }
 
-    @Test func twoClientsToggleDifferentPinsOfOneBankWithoutLostUpdates() throws {
+    @Test func twoClientsToggleDifferentPinsOfOneBankThroughSetAndClearRegisters() throws {
         let c = try daemon.client()
         for pin in [5, 6] { try c.gpio(pin).setFunction(.output, c) }
         let errors = NSLock()

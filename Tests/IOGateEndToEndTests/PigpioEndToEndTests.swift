@@ -99,6 +99,15 @@ final class PigpioEndToEndTests {
         #expect(procText(trace).contains("W gpio+0x1C 32 0x00020000 uid=65534 pid=0"), "\(procText(trace).suffix(600))")
     }
 
+    /// A stock client polling wave status (`while (wave_tx_busy(pi)) time_sleep(0.1);`) must see
+    /// pigpio's idle answers, not -88, or it spins forever; a command that would act stays -88.
+    @Test func waveStatusQueriesAnswerIdleAndWaveCommandsStayUnknown() throws {
+        #expect(try pigs("wvbsy").stdout == "0\n")
+        #expect(try pigs("wvtat").stdout == "9999\n")
+        let act = try pigs("wvcre")
+        #expect(act.status != 0 && act.stdout == "-88\n", "\(act.stdout)")
+    }
+
     @Test func pythonPigpioAndGpiozero() throws {
         // On the silicon GPIO0-8 come out of reset pulled up (BCM2711 datasheet, "GPIO pads
         // control": default pull state), so a button on GPIO6 reads 1 before anyone configures it.

@@ -296,10 +296,40 @@ struct SystemIntegrationTests {
         }
     }
 
+    @Test func aDeviceThatIsNotAGPIOChipIsRefused() {
+        // /dev/null is a character device, but libgpiod (v1 and v2) checks through sysfs that a
+        // node belongs to the gpio subsystem before using it.
+        do {
+            _ = try GPIOChip(path: "/dev/null")
+            Issue.record("opened /dev/null as a GPIO chip")
+        } catch {
+            #expect(error.message.hasPrefix("cannot open GPIO chip /dev/null: "), "\(error.message)")
+        }
+    }
+
+    @Test func chipsAreOpenedFromTheSourcesDirectory() {
+        let dir = TempDir()
+        do {
+            _ = try LibgpiodLineSource(devDirectory: dir.path).lines(chip: "gpiochip0", offsets: [0])
+            Issue.record("read a line of a chip that is not in \(dir.path)")
+        } catch {
+            #expect(error.message.contains("\(dir.path)/gpiochip0"), "\(error.message)")
+        }
+    }
+
+    @Test func compiledAPIMatchesTheLoadedLibrary() {
+        // The shim picks its libgpiod branch from the headers it was compiled with; the library
+        // loaded at run time must have the same major version (v1 1.x.y, v2 2.x.y).
+        let api = GPIOChip.libgpiodAPI
+        let version = GPIOChip.libgpiodVersion
+        #expect(api == 1 || api == 2)
+        #expect(version.split(separator: ".").first.map(String.init) == String(api), "API \(api), library \(version)")
+    }
+
     @Test func onlyCharacterDevicesNamedGpiochipNCount() throws {
         let dir = TempDir()
         for name in ["gpiochip0", "gpiochipX", "gpiomem"] {
-            FileManager.default.createFile(atPath: dir.file(name), contents: Data())
+            #expect(FileManager.default.createFile(atPath: dir.file(name), contents: Data()))
         }
         #expect(LibgpiodLineSource(devDirectory: dir.path).chipNames().isEmpty)
         #expect(LibgpiodLineSource(devDirectory: "/dev").chipNames().allSatisfy { $0.hasPrefix("gpiochip") })

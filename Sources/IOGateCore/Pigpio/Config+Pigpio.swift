@@ -5,7 +5,7 @@ extension Config {
     static func parsePigpio(_ top: TOMLSection, into c: inout Config) throws(IOGateError) {
         c.pigpioAllowRemote = try top.bool("pigpio_allow_remote") ?? false
         if let u = top.table["pigpio_as"] {
-            if let n = u.int, u.type == .int, let uid = UInt32(exactly: n) {
+            if let n = u.integer, let uid = UInt32(exactly: n) {
                 c.pigpioAs = .uid(uid)
             } else if let s = u.string, !s.isEmpty {
                 c.pigpioAs = .user(s)

@@ -39,12 +39,16 @@ public enum PigpioCommand: UInt32, CaseIterable, Sendable {
     case nc = 21
     /// The pigpio version.
     case pigpv = 26
+    /// Whether a waveform is being transmitted (answered 0: IOGate never transmits one).
+    case wvbsy = 32
     /// Glitch filter (p1 pin, p2 microseconds; only 0, no filter, is served).
     case fg = 97
     /// Noise filter (p1 pin, p2 steady, extension active; only 0 is served).
     case fn = 98
     /// Turn this connection into an in-band notification stream; answers the handle.
     case noib = 99
+    /// The id of the waveform being transmitted (answered `PI_NO_TX_WAVE`: none ever is).
+    case wvtat = 101
 }
 
 /// pigpio's result codes (`PI_*` error numbers in `pigpio.h`); 0 or a positive value is success.
@@ -65,6 +69,9 @@ public enum PigpioStatus {
     public static let notPermitted: Int32 = -41
     /// PI_UNKNOWN_COMMAND.
     public static let unknownCommand: Int32 = -88
+    /// PI_NO_TX_WAVE: what `wave_tx_at` answers when no waveform is being transmitted (a
+    /// positive value: it is an answer, not an error).
+    public static let noTxWave: Int32 = 9999
     /// PI_BAD_FILTER: filter parameter not served.
     public static let badFilter: Int32 = -125
 }

@@ -77,6 +77,11 @@ final class PigpioConnection {
             let status = frontend.notifier.close(Int(clamping: r.p1))
             if notifyHandle?.slot == Int(clamping: r.p1) { notifyHandle = nil }
             return r.reply(status)
+        case .wvbsy:
+            // Status queries about features IOGate lacks answer pigpio's idle values, so a stock
+            // client's `while (wave_tx_busy(pi))` loop ends; commands that would act keep -88.
+            return r.reply(0)
+        case .wvtat: return r.reply(PigpioStatus.noTxWave)
         case .no:
             // Pipe notifications need /dev/pigpioN FIFOs, which IOGate does not create.
             return r.reply(PigpioStatus.noHandle)

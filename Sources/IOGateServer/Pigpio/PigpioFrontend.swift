@@ -109,6 +109,11 @@ final class PigpioFrontend: @unchecked Sendable {
         }
         var one: Int32 = 1
         setsockopt(c, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        // pigpio replies and reports are 12-16 bytes: a small, fixed send buffer (the kernel
+        // doubles it) bounds what a client that stops reading can pin in the kernel, and makes
+        // the notifier notice such a client within seconds instead of after megabytes.
+        var sendBuffer: Int32 = 16 << 10
+        setsockopt(c, SOL_SOCKET, SO_SNDBUF, &sendBuffer, socklen_t(MemoryLayout<Int32>.size))
         let peer = peerName(c)
         let started = spawnThread { [self] in
             defer {

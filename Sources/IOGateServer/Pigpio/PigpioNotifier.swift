@@ -13,6 +13,9 @@ final class PigpioNotifier: @unchecked Sendable {
         let slot: Int
         let fd: Int32
         let sendLock = Lock()
+        /// Set, under `sendLock`, when the handle is closed or dropped: nothing is sent on `fd`
+        /// after that, so a report can never reach a descriptor number the kernel has reused.
+        var retired = false
         // Guarded by the notifier's lock.
         var monitor: UInt32 = 0
         var executor: Executor?
@@ -29,9 +32,31 @@ final class PigpioNotifier: @unchecked Sendable {
             self.fd = fd
         }
 
-        /// Sends bytes on the handle's socket; replies and reports never interleave.
+        /// Sends bytes on the handle's socket; replies and reports never interleave. False once
+        /// the handle is retired.
         func send(_ bytes: [UInt8]) -> Bool {
-            sendLock.locked { bytes.withUnsafeBytes { writeAll(fd, $0) } }
+            sendLock.locked { !retired && bytes.withUnsafeBytes { writeAll(fd, $0) } }
+        }
+
+        /// Retires the handle; waits for a send in progress, so the caller may close `fd` after.
+        func retire() { sendLock.locked { retired = true } }
+
+        /// What the poller's send did.
+        enum Outcome { case sent, busy, dropped }
+
+        /// The poller's send: never waits. `busy` when the connection is sending a reply (try
+        /// again next poll); a peer that stops reading (the report would block or go out in
+        /// part) is dropped: retired and its connection shut down, so one stuck client cannot
+        /// stall everyone's notifications.
+        func sendWithoutWaiting(_ bytes: [UInt8]) -> Outcome {
+            guard sendLock.tryLock() else { return .busy }
+            defer { sendLock.unlock() }
+            if retired { return .dropped }
+            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
+            if n == bytes.count { return .sent }
+            retired = true
+            shutdown(fd, Int32(SHUT_RDWR))  // the connection's thread sees end-of-file and closes
+            return .dropped
         }
     }
 
@@ -98,11 +123,14 @@ final class PigpioNotifier: @unchecked Sendable {
     /// NC, or the handle's connection closed.
     @discardableResult
     func close(_ slot: Int) -> Int32 {
-        lock.locked {
-            guard slot >= 0, slot < handles.count, handles[slot] != nil else { return PigpioStatus.badHandle }
+        let h: Handle? = lock.locked {
+            guard slot >= 0, slot < handles.count, let h = handles[slot] else { return nil }
             handles[slot] = nil
-            return 0
+            return h
         }
+        guard let h else { return PigpioStatus.badHandle }
+        h.retire()
+        return 0
     }
 
     func stop() { stopping.store(true, ordering: .relaxed) }
@@ -140,12 +168,21 @@ final class PigpioNotifier: @unchecked Sendable {
                     continue  // a reload took the grant away; NB would refuse now
                 }
                 let level = PigpioPinMap.bankWord(levels, registers: registers)
-                defer { h.lastLevel = level; h.primed = true }
-                guard h.primed, (level ^ h.lastLevel) & monitor != 0 else { continue }
+                guard h.primed, (level ^ h.lastLevel) & monitor != 0 else {
+                    (h.lastLevel, h.primed) = (level, true)
+                    continue
+                }
                 let report = PigpioReport(
                     sequence: h.sequence, tick: UInt32(truncatingIfNeeded: monotonicNanoseconds() / 1000), level: level)
-                h.sequence &+= 1
-                _ = h.send(report.bytes)
+                switch h.sendWithoutWaiting(report.bytes) {
+                case .sent:
+                    h.sequence &+= 1
+                    h.lastLevel = level
+                case .busy:
+                    break  // lastLevel unchanged: the change is reported on the next poll
+                case .dropped:
+                    lock.locked { if handles[h.slot] === h { handles[h.slot] = nil } }
+                }
             }
             usleep(PigpioNotifier.pollMicroseconds)
         }
