@@ -38,13 +38,14 @@ let package = Package(
                 "IOGateCore", "IOGateProtocol", "IOGateMapping", "IOGateMock", "CIOGateSys", "IOGateGPIO", "IOGateSystem",
             ]),
         // Client library.
-        .target(name: "IOGate", dependencies: ["IOGateCore", "IOGateProtocol"]),
+        .target(name: "IOGate", dependencies: ["IOGateCore", "IOGateProtocol", "IOGateSystem"]),
         .executableTarget(
             name: "iogate",
             dependencies: [
                 // iogated is not linked: naming it makes `swift run iogate demo` build the daemon the demo starts.
                 "iogated",
-                "IOGate", "IOGateServer", "IOGateSystem", "IOGateGPIO",
+                // Not the server: demo and bench start iogated as a process, and board lookup is in IOGateSystem.
+                "IOGate", "IOGateSystem", "IOGateGPIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "iogated", dependencies: ["IOGateServer"]),
@@ -52,7 +53,7 @@ let package = Package(
         .testTarget(name: "IOGateProtocolTests", dependencies: ["IOGateProtocol"]),
         .testTarget(
             name: "IOGateEndToEndTests",
-            dependencies: ["IOGate", "IOGateServer", "IOGateGPIO", "iogate", "iogated"]),
+            dependencies: ["IOGate", "IOGateServer", "IOGateSystem", "IOGateGPIO", "iogate", "iogated"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,6 +1,7 @@
 import Glibc
 @_exported import IOGateCore
 @_exported import IOGateProtocol
+import IOGateSystem
 
 /// A connection to `iogated`. Blocking and synchronous: each call is one round trip.
 ///
@@ -30,25 +31,21 @@ public final class IOGateClient {
     /// `Frame.minVersion ... maxVersion` (the daemon picks the highest it speaks too). With
     /// version 2, `batch` sends compact batches; `maxVersion: 1` speaks exactly version 1.
     public init(socketPath: String = IOGateClient.defaultSocketPath, maxVersion: UInt16 = Frame.version) throws(IOGateError) {
-        guard socketPath.utf8.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) else {
+        let address: UnixSocketAddress
+        do throws(UnixSocketAddress.PathTooLong) { address = try UnixSocketAddress(socketPath) } catch {
             throw IOGateError(.unreachable, "socket path \(socketPath) is too long for a Unix socket")
         }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw IOGateError(.unreachable, "socket(): \(String(cString: strerror(errno)))") }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &addr.sun_path) { p in for (i, b) in socketPath.utf8.enumerated() { p[i] = b } }
-        let r = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        let fd: Int32
+        do throws(Errno) { fd = try openUnixStreamSocket() } catch {
+            throw IOGateError(.unreachable, "socket(): \(error.message)")
         }
-        guard r == 0 else {
-            let e = errno
-            close(fd)
+        do throws(Errno) { try address.connect(fd) } catch {
+            Descriptor.close(fd)
             let hint =
-                e == ENOENT
+                error.code == ENOENT
                 ? " (is iogated running? set --socket or IOGATE_SOCKET)"
-                : e == EACCES ? " (no permission on the socket; are you in its group?)" : ""
-            throw IOGateError(.unreachable, "cannot connect to \(socketPath): \(String(cString: strerror(e)))\(hint)")
+                : error.code == EACCES ? " (no permission on the socket; are you in its group?)" : ""
+            throw IOGateError(.unreachable, "cannot connect to \(socketPath): \(error.message)\(hint)")
         }
         self.fd = fd
         self.serverHello = ServerHello(version: 0, maxFrame: UInt32(Frame.handshakeLimit), maxBatch: 0, maxBlock: 0)
@@ -211,26 +208,22 @@ public final class IOGateClient {
             throw IOGateError(
                 .limitExceeded, "request of \(out.bytes.count) bytes exceeds the daemon's frame limit of \(serverHello.maxFrame)")
         }
-        let sent = out.bytes.withUnsafeBytes { p -> Bool in
-            var off = 0
-            while off < p.count {
-                let n = send(fd, p.baseAddress! + off, p.count - off, Int32(MSG_NOSIGNAL))
-                if n < 0 { if errno == EINTR { continue }; return false }
-                off += n
-            }
-            return true
+        let sendFailure: Errno? = out.bytes.withUnsafeBytes { p in
+            do throws(Errno) {
+                try Descriptor.sendAll(fd, p)
+                return nil
+            } catch { return error }
         }
-        let sendErrno = errno
         let length: Int
-        if sent {
-            length = try receiveFrame()
-        } else {
+        if let sendFailure {
             // The daemon may have answered and closed first (too many clients, a refused hello):
             // its error frame is still in our receive buffer and says why, so prefer it.
             guard let l = try? receiveFrame() else {
-                throw IOGateError(.unreachable, "lost the connection to iogated while sending: \(String(cString: strerror(sendErrno)))")
+                throw IOGateError(.unreachable, "lost the connection to iogated while sending: \(sendFailure.message)")
             }
             length = l
+        } else {
+            length = try receiveFrame()
         }
         let payload = Frame.prefixSize..<(Frame.prefixSize + length)
         let header = try typedThrows { try inBuf.withUnsafeBytes { try Codec.header(UnsafeRawBufferPointer(rebasing: $0[payload])) } }
@@ -268,8 +261,7 @@ public final class IOGateClient {
             }
             if length >= 0 && inEnd >= Frame.prefixSize + length { break }
             let end = inEnd
-            let n = inBuf.withUnsafeMutableBytes { p in recv(fd, p.baseAddress! + end, p.count - end, 0) }
-            if n < 0 && errno == EINTR { continue }
+            let n = inBuf.withUnsafeMutableBytes { p in (try? Descriptor.receive(fd, into: p, at: end)) ?? -1 }
             if n <= 0 { throw IOGateError(.unreachable, "iogated closed the connection") }
             inEnd += n
         }

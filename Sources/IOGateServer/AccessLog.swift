@@ -1,5 +1,6 @@
 import Glibc
 import IOGateCore
+import IOGateSystem
 
 /// The audit and trace records of register accesses, made without I/O under the window lock.
 ///

@@ -304,30 +304,3 @@ public final class Daemon: @unchecked Sendable {
         return "\(hex(window.range.base))+\(hex(address - window.range.base))"
     }
 }
-
-/// Starts a detached thread with a modest stack (sessions keep their buffers on the heap).
-@discardableResult
-func spawnThread(stackSize: Int = 512 << 10, _ body: @escaping () -> Void) -> Bool {
-    final class Box {
-        let body: () -> Void
-        init(_ body: @escaping () -> Void) { self.body = body }
-    }
-    let box = Unmanaged.passRetained(Box(body)).toOpaque()
-    var attr = pthread_attr_t()
-    pthread_attr_init(&attr)
-    defer { pthread_attr_destroy(&attr) }
-    pthread_attr_setstacksize(&attr, stackSize)
-    pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
-    var tid = pthread_t()
-    let r = pthread_create(
-        &tid, &attr,
-        { arg in
-            Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue().body()
-            return nil
-        }, box)
-    if r != 0 {
-        Unmanaged<Box>.fromOpaque(box).release()
-        return false
-    }
-    return true
-}

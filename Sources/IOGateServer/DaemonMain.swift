@@ -1,14 +1,16 @@
 import Glibc
 import IOGateCore
+import IOGateSystem
 
 /// The `iogated` command line: `iogated [--config FILE] [--boards DIR] [--check]`.
 public enum DaemonMain {
     static let usage = """
-        usage: iogated [--config FILE] [--boards DIR] [--check | --seccomp-selftest]
+        usage: iogated [--config FILE] [--boards DIR] [--check | --seccomp-selftest | --measure-loads FILE BASE COUNT]
           --config FILE  configuration (default /etc/iogate/iogate.toml)
           --boards DIR   board files (default: $IOGATE_BOARDS, /etc/iogate/boards, /usr/share/iogate/boards, ./boards)
           --check        check the configuration and board, map nothing, and exit
           --seccomp-selftest  install the daemon's seccomp filter in this process and show that forbidden calls fail
+          --measure-loads FILE BASE COUNT  time COUNT volatile 32-bit loads from FILE at BASE (for iogate bench)
         """
 
     /// Runs the daemon; returns the process exit status.
@@ -27,6 +29,19 @@ public enum DaemonMain {
                 for l in lines { print(l) }
                 print(ok ? "seccomp self-test: every forbidden call was refused" : "seccomp self-test: FAILED")
                 return ok ? 0 : 1
+            case "--measure-loads" where i + 3 < args.count:
+                guard let base = parseInteger(args[i + 2]), let count = Int(args[i + 3]), count > 0 else {
+                    fputs("iogated: error: --measure-loads needs FILE BASE COUNT (BASE a number, COUNT > 0)\n", stderr)
+                    return 2
+                }
+                do {
+                    let ns = try LoadMeasurement.run(file: args[i + 1], base: base, count: count)
+                    print(formatDouble("%.3f", ns.inlined), formatDouble("%.3f", ns.existential))
+                    return 0
+                } catch {
+                    fputs("iogated: error: \(error.message)\n", stderr)
+                    return 1
+                }
             case "-h", "--help": print(usage); return 0
             case "--version": print("iogated 0.1.0 (protocol 2)"); return 0
             default:

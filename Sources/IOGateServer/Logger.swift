@@ -58,6 +58,9 @@ public struct Logger: Sendable {
 
     /// A logger writing to standard error, one line per message, as swift-log's stream handler did.
     public static func standardError(label: String, level: Level = .info) -> Logger {
+        // The first localtime_r reads the time zone (/etc/localtime); do it now, before the daemon
+        // drops privileges and installs its system call filter.
+        _ = timestamp()
         var logger = Logger(label: label, level: level) { level, message in
             let line = "\(timestamp()) \(level) \(label): [IOGateServer] \(message)\n"
             // One fputs per line: stdio locks the stream, so lines from several threads do not interleave.

@@ -1,6 +1,7 @@
 import CIOGateSys
 import Glibc
 import IOGateCore
+import IOGateSystem
 
 /// Dropping root after the device is mapped and the socket bound.
 public enum Privileges {
@@ -40,7 +41,7 @@ public enum Privileges {
     /// anything else then fails with EPERM.
     public static func installSeccomp() throws(IOGateError) {
         let rc = iogate_install_seccomp()
-        guard rc == 0 else { throw IOGateError(.system, "cannot install the seccomp filter: \(errnoText(-rc))") }
+        guard rc == 0 else { throw IOGateError(.system, "cannot install the seccomp filter: \(Errno.text(-rc))") }
     }
 
     /// Installs the filter in this process and tries calls it must refuse; returns the findings,

@@ -1,4 +1,5 @@
 import IOGateCore
+import IOGateSystem
 
 /// A mapped, disjoint physical range the daemon serves, with the lock that serializes
 /// read-modify-writes and batches on it (the classic `GPFSEL` race of direct `/dev/mem` users).

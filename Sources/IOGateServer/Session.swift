@@ -1,6 +1,7 @@
 import Glibc
 import IOGateCore
 import IOGateProtocol
+import IOGateSystem
 
 /// One connected client: reads frames, hands each request to its `Executor`, and answers.
 /// Runs on its own thread.
@@ -53,8 +54,7 @@ final class Session {
                     }
                     if need > buf.count { buf += [UInt8](repeating: 0, count: need - buf.count) }
                 }
-                let n = buf.withUnsafeMutableBytes { p in recv(fd, p.baseAddress! + end, p.count - end, 0) }
-                if n < 0 && errno == EINTR { continue }
+                let n = buf.withUnsafeMutableBytes { p in (try? Descriptor.receive(fd, into: p, at: end)) ?? -1 }
                 if n <= 0 { break loop }  // closed, idle timeout, or shut down by stop()
                 end += n
             }

@@ -1,46 +1,22 @@
-import Glibc
 import IOGateCore
+import IOGateSystem
 
-/// The one seam for system calls: retries `EINTR` and turns `-1`/`errno` into a typed error.
+// The daemon's system calls go through IOGateSystem (errno, EINTR, short transfers); these adapt
+// its results to the daemon's `.system` errors and its connection loops' true/false.
+
+/// Runs a C call that returns -1 and sets `errno` on failure, retrying `EINTR`; any other failure
+/// becomes `IOGateError(.system, "what: strerror")`.
 @discardableResult
 func syscall<T: FixedWidthInteger>(_ what: @autoclosure () -> String, _ body: () -> T) throws(IOGateError) -> T {
-    while true {
-        let r = body()
-        if r != -1 { return r }
-        let e = errno
-        if e == EINTR { continue }
-        throw IOGateError(.system, "\(what()): \(String(cString: strerror(e)))")
-    }
+    do throws(Errno) { return try retryOnInterrupt(what(), body) } catch { throw IOGateError(error) }
 }
 
-/// The current `errno` as text.
-func errnoText(_ e: Int32 = errno) -> String { String(cString: strerror(e)) }
-
-/// Writes all of `bytes` to `fd`, retrying short writes and `EINTR`.
+/// Sends all of `bytes` on socket `fd`; false when the peer has gone or the send failed.
 func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
-    var off = 0
-    while off < bytes.count {
-        let n = send(fd, bytes.baseAddress! + off, bytes.count - off, Int32(MSG_NOSIGNAL))
-        if n < 0 {
-            if errno == EINTR { continue }
-            return false
-        }
-        off += n
-    }
-    return true
+    (try? Descriptor.sendAll(fd, bytes)) != nil
 }
 
-/// Reads exactly `count` bytes into `buffer` at `offset`; false on EOF, timeout or error.
+/// Reads exactly `count` bytes into `buffer` at `offset`; false on end of stream, timeout or error.
 func readExactly(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, offset: Int = 0, count: Int) -> Bool {
-    var got = 0
-    while got < count {
-        let n = recv(fd, buffer.baseAddress! + offset + got, count - got, 0)
-        if n < 0 {
-            if errno == EINTR { continue }
-            return false
-        }
-        if n == 0 { return false }
-        got += n
-    }
-    return true
+    (try? Descriptor.receiveExactly(fd, into: buffer, at: offset, count: count)) ?? false
 }

@@ -1,5 +1,6 @@
 import Glibc
 import IOGateCore
+import IOGateSystem
 
 /// Appends one line per register access to a file, so a sequence can be checked afterwards.
 ///
@@ -17,7 +18,7 @@ public final class Tracer: @unchecked Sendable {
         let dir = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
         var st = stat()
         guard stat(dir, &st) == 0 else {
-            throw IOGateError(.config, "trace file \(path): cannot inspect its directory \(dir): \(errnoText())")
+            throw IOGateError(.config, "trace file \(path): cannot inspect its directory \(dir): \(Errno.text(errno))")
         }
         if st.st_mode & (S_IWGRP | S_IWOTH) != 0 || (st.st_uid != 0 && st.st_uid != geteuid()) {
             throw IOGateError(
@@ -28,7 +29,7 @@ public final class Tracer: @unchecked Sendable {
         }
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o640)
         guard fd >= 0 else {
-            let why = errno == ELOOP ? "it is a symbolic link, which the daemon never follows" : errnoText()
+            let why = errno == ELOOP ? "it is a symbolic link, which the daemon never follows" : Errno.text(errno)
             throw IOGateError(.config, "cannot open trace file \(path): \(why)")
         }
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
@@ -39,17 +40,11 @@ public final class Tracer: @unchecked Sendable {
 
     deinit { close(fd) }
 
-    /// Appends `text` (whole lines) in one `write(2)`; `AccessLog` makes the lines.
+    /// Appends `text` (whole lines); `AccessLog` makes the lines.
     func write(_ text: String) {
-        var t = text
-        t.withUTF8 { p in
-            var done = 0
-            while done < p.count {
-                let n = Glibc.write(fd, p.baseAddress! + done, p.count - done)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return }  // a full disk loses trace lines, never the daemon
-                done += n
-            }
+        lock.locked {
+            // A failed trace write is not the client's error: the access itself succeeded.
+            try? Descriptor.writeAll(fd, Array(text.utf8))
         }
     }
 }

@@ -1,5 +1,6 @@
 import Glibc
 import IOGateCore
+import IOGateSystem
 
 /// A listening Unix stream socket, bound with the robustness details of swift-nio:
 /// a stale path is replaced only if it is a socket, a too-long path has its own error,
@@ -11,13 +12,13 @@ public struct UnixListener {
     public let activated: Bool
 
     /// The most bytes a `sun_path` holds, NUL included.
-    public static let maxPathBytes = MemoryLayout.size(ofValue: sockaddr_un().sun_path)
+    public static let maxPathBytes = UnixSocketAddress.capacity
 
     /// Binds and listens on `path` with `mode` and, if given, `group`.
     public static func bind(path: String, mode: UInt32, group: UInt32?) throws(IOGateError) -> UnixListener {
-        guard path.utf8.count < maxPathBytes else {
-            throw IOGateError(
-                .config, "socket path \(path) is \(path.utf8.count) bytes; a Unix socket path must be shorter than \(maxPathBytes)")
+        let address: UnixSocketAddress
+        do throws(UnixSocketAddress.PathTooLong) { address = try UnixSocketAddress(path) } catch {
+            throw IOGateError(.config, error.description)
         }
         var st = stat()
         if lstat(path, &st) == 0 {
@@ -27,21 +28,14 @@ public struct UnixListener {
             unlink(path)
         }
         let fd = try syscall("socket(AF_UNIX)") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &addr.sun_path) { p in
-            for (i, b) in path.utf8.enumerated() { p[i] = b }
-        }
         // Create the socket file with no access at all; permissions are opened below, before listen.
         let old = umask(0o777)
-        let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
+        let bound = address.withSockaddr { Glibc.bind(fd, $0, $1) }
         let bindErrno = errno
         umask(old)
         guard bound == 0 else {
             close(fd)
-            throw IOGateError(.system, "cannot bind socket \(path): \(errnoText(bindErrno))")
+            throw IOGateError(.system, "cannot bind socket \(path): \(Errno.text(bindErrno))")
         }
         do {
             if let group { try syscall("chown \(path) to gid \(group)") { chown(path, uid_t.max, group) } }
@@ -74,7 +68,7 @@ public struct UnixListener {
         guard domain == AF_UNIX, type == Int32(SOCK_STREAM.rawValue), listening == 1 else {
             let what =
                 domain == nil
-                ? "not a socket (\(errnoText()))"
+                ? "not a socket (\(Errno.text(errno)))"
                 : "a socket of domain \(domain!), type \(type ?? -1), \(listening == 1 ? "listening" : "not listening")"
             throw IOGateError(
                 .config,
@@ -85,23 +79,8 @@ public struct UnixListener {
         return UnixListener(fd: fd, path: expectedPath, activated: true)
     }
 
-    /// Accepts one client; nil once the listener is shut down.
-    public func accept() -> Int32? {
-        while true {
-            let c = Glibc.accept(fd, nil, nil)
-            if c >= 0 {
-                _ = fcntl(c, F_SETFD, FD_CLOEXEC)
-                return c
-            }
-            switch errno {
-            case EINTR, ECONNABORTED, EPROTO: continue
-            case EMFILE, ENFILE, ENOBUFS, ENOMEM:
-                usleep(10_000)  // out of descriptors: back off rather than spin
-                continue
-            default: return nil
-            }
-        }
-    }
+    /// Accepts one client (close-on-exec); nil once the listener is shut down.
+    public func accept() -> Int32? { Descriptor.accept(fd) }
 
     /// Stops accepting and removes the socket file (unless systemd owns it). Returns why the
     /// file could not be removed, if it could not.
@@ -111,7 +90,7 @@ public struct UnixListener {
         // as soon as it returns.
         var problem: String?
         if !activated && unlink(path) != 0 && errno != ENOENT {
-            problem = "cannot remove socket \(path): \(errnoText()); the next start replaces it"
+            problem = "cannot remove socket \(path): \(Errno.text(errno)); the next start replaces it"
         }
         Glibc.shutdown(fd, Int32(SHUT_RDWR))
         return problem
@@ -126,7 +105,7 @@ public struct UnixListener {
         var st = stat()
         if stat(dir, &st) == 0 { return }
         guard mkdir(dir, 0o755) == 0 || errno == EEXIST else {
-            throw IOGateError(.config, "cannot create socket directory \(dir): \(errnoText())")
+            throw IOGateError(.config, "cannot create socket directory \(dir): \(Errno.text(errno))")
         }
         if let owner { try syscall("chown \(dir)") { chown(dir, owner.uid, owner.gid) } }
     }
@@ -156,7 +135,8 @@ func peerGroups(_ fd: Int32) throws(IOGateError) -> [UInt32] {
         // ERANGE: the kernel says in `len` how many bytes the list needs (up to NGROUPS_MAX, 65536 groups).
         guard errno == ERANGE, Int(len) > groups.count * MemoryLayout<UInt32>.size else {
             throw IOGateError(
-                .system, "getsockopt(SO_PEERGROUPS) failed: \(errnoText()); the kernel must report a client's groups (Linux 4.13 or later)")
+                .system,
+                "getsockopt(SO_PEERGROUPS) failed: \(Errno.text(errno)); the kernel must report a client's groups (Linux 4.13 or later)")
         }
         groups = [UInt32](repeating: 0, count: Int(len) / MemoryLayout<UInt32>.size)
     }

@@ -78,6 +78,8 @@ public final class Lock: @unchecked Sendable {
     @inline(__always) public func lock() { pthread_mutex_lock(m) }
     /// Releases the mutex this thread holds.
     @inline(__always) public func unlock() { pthread_mutex_unlock(m) }
+    /// Takes the lock only if it is free; true when taken.
+    @inline(__always) public func tryLock() -> Bool { pthread_mutex_trylock(m) == 0 }
 
     /// Runs `body` holding the mutex.
     @inline(__always)

@@ -43,17 +43,26 @@ public struct UnixSocketAddress {
     }
 }
 
-/// Opens a close-on-exec Unix stream socket and connects it to `address`; the descriptor is closed
-/// again if the connection fails.
+extension UnixSocketAddress {
+    /// Connects socket `fd` to this address. Not retried: after `EINTR` the kernel goes on
+    /// connecting and a second call gives `EALREADY`, but a blocking connect to a Unix socket
+    /// completes or fails at once.
+    public func connect(_ fd: Int32) throws(Errno) {
+        if withSockaddr({ Glibc.connect(fd, $0, $1) }) != 0 { throw Errno.current("connect \(path)") }
+    }
+}
+
+/// A new close-on-exec Unix stream socket.
+public func openUnixStreamSocket() throws(Errno) -> Int32 {
+    try retryOnInterrupt("socket(AF_UNIX)") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+}
+
+/// A new Unix stream socket connected to `address`; the socket is closed again if connecting fails.
 public func connectUnixSocket(_ address: UnixSocketAddress) throws(Errno) -> Int32 {
-    let fd = try retryOnInterrupt("socket(AF_UNIX)") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
-    // connect is not restarted after EINTR (the kernel goes on connecting; a retry gives EALREADY),
-    // but a blocking Unix-socket connect completes or fails at once, so one call is enough.
-    let r = address.withSockaddr { connect(fd, $0, $1) }
-    if r != 0 {
-        let e = Errno.current("connect \(address.path)")
+    let fd = try openUnixStreamSocket()
+    do throws(Errno) { try address.connect(fd) } catch {
         Descriptor.close(fd)
-        throw e
+        throw error
     }
     return fd
 }

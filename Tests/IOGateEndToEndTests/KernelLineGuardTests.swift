@@ -3,6 +3,7 @@ import Glibc
 import IOGate
 import IOGateCore
 import IOGateGPIO
+import IOGateSystem
 import Testing
 
 @testable import IOGateServer

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import IOGate
+import IOGateSystem
 
 /// Where `swift build` put the executables: beside the test bundle.
 let productsDirectory: String = {
@@ -172,14 +173,7 @@ func le(_ v: UInt64, _ n: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeed
 
 /// A raw connection, for sending malformed or partial frames.
 func rawConnect(_ path: String) -> Int32 {
-    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-    var addr = sockaddr_un()
-    addr.sun_family = sa_family_t(AF_UNIX)
-    withUnsafeMutableBytes(of: &addr.sun_path) { p in for (i, b) in path.utf8.enumerated() { p[i] = b } }
-    _ = withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-    }
-    return fd
+    (try? UnixSocketAddress(path)).flatMap { try? connectUnixSocket($0) } ?? -1
 }
 
 /// Reads a /proc file (their size reads as 0, so Foundation's whole-file readers see nothing).

@@ -1,5 +1,6 @@
 import Glibc
 import IOGateCore
+import IOGateSystem
 import Synchronization
 
 /// The optional pigpio frontend: a TCP listener (`pigpio_listen`) speaking pigpio's socket
@@ -51,7 +52,7 @@ final class PigpioFrontend: @unchecked Sendable {
         guard bound == 0, Glibc.listen(fd, 64) == 0 else {
             let e = errno
             close(fd)
-            throw IOGateError(.system, "cannot listen on pigpio_listen \(listen): \(errnoText(e))")
+            throw IOGateError(.system, "cannot listen on pigpio_listen \(listen): \(Errno.text(e))")
         }
         var actual = sockaddr_in()
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -83,14 +84,7 @@ final class PigpioFrontend: @unchecked Sendable {
     func startAccepting() {
         spawnThread(stackSize: 256 << 10) { [self] in
             while !stopping.load(ordering: .relaxed) {
-                let c = accept(fd, nil, nil)
-                if c < 0 {
-                    switch errno {
-                    case EINTR, ECONNABORTED, EPROTO: continue
-                    case EMFILE, ENFILE, ENOBUFS, ENOMEM: usleep(10_000); continue
-                    default: return
-                    }
-                }
+                guard let c = Descriptor.accept(fd) else { return }  // shut down by stop()
                 if stopping.load(ordering: .relaxed) {
                     close(c)
                     return
@@ -103,7 +97,6 @@ final class PigpioFrontend: @unchecked Sendable {
     /// Counts the connection among the daemon's clients (so `max_clients` and `stop()` apply) and
     /// serves it on its own thread. No idle timeout: a notification stream is silent by design.
     func admit(_ c: Int32) {
-        _ = fcntl(c, F_SETFD, FD_CLOEXEC)
         let full: Bool = daemon.clientsLock.locked {
             if daemon.clientFDs.count >= daemon.limits.maxClients { return true }
             daemon.clientFDs.insert(c)

@@ -1,5 +1,6 @@
 import Glibc
 import IOGateCore
+import IOGateSystem
 import Synchronization
 
 /// pigpio's in-band notifications (NOIB, NB, NP, NC): up to 32 handles, each a connection that

@@ -1,6 +1,5 @@
 import Glibc
 import IOGate
-import IOGateMapping
 import IOGateSystem
 import Synchronization
 
@@ -134,25 +133,16 @@ final class BenchRun {
         return Double(trips * size) / (Double(BenchSystem.now() - t0) / 1e9)
     }
 
-    /// The daemon's access path in-process: `MappedRegion.load` inlined, and through the
+    /// The daemon's access path, measured inside an `iogated` process (`--measure-loads`), so the
+    /// client binary need not link the mapping code: `MappedRegion.load` inlined, and through the
     /// `RegisterSpace` existential as `Executor` calls it. Nanoseconds per access, best of 5.
     func directAccess() throws -> (inlined: Double, existential: Double) {
-        let mapping = try DeviceMapping(path: memFile, ranges: [try PhysicalRange(base: Self.base, length: 4096)], writableRanges: [])
-        let region = mapping.regions[0]
-        let space: RegisterSpace = region
-        let n = 20_000_000
-        var best = (Double.infinity, Double.infinity)
-        var sum: UInt64 = 0
-        for _ in 0..<5 {
-            var t = BenchSystem.now()
-            for i in 0..<n { sum &+= region.load(Self.base &+ UInt64(i & 1023) &* 4, .word) }
-            best.0 = min(best.0, Double(BenchSystem.now() - t) / Double(n))
-            t = BenchSystem.now()
-            for i in 0..<n { sum &+= space.load(Self.base &+ UInt64(i & 1023) &* 4, .word) }
-            best.1 = min(best.1, Double(BenchSystem.now() - t) / Double(n))
-        }
-        if sum == 42 { progress("(checksum \(sum))") }  // keeps the loads observable
-        return best
+        let out = try BenchSystem.output([
+            FileSystem.siblingExecutable("iogated"), "--measure-loads", memFile, hex(Self.base), "20000000",
+        ])
+        let fields = out.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Double($0) }
+        guard fields.count == 2 else { throw IOGateError(.system, "iogated --measure-loads printed '\(out)'; expected two numbers") }
+        return (fields[0], fields[1])
     }
 
     /// Spawns `argv` repeatedly for about `seconds`: processes per second.

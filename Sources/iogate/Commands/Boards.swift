@@ -1,6 +1,6 @@
 import ArgumentParser
 import IOGate
-import IOGateServer
+import IOGateSystem
 
 struct Boards: ParsableCommand {
     static let configuration = CommandConfiguration(

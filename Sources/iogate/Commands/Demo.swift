@@ -1,7 +1,6 @@
 import ArgumentParser
 import Glibc
 import IOGate
-import IOGateServer
 import IOGateSystem
 
 /// The main job on a machine with no hardware: a private iogated on a mock board (the Raspberry
