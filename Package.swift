@@ -42,8 +42,6 @@ let package = Package(
         .executableTarget(
             name: "iogate",
             dependencies: [
-                // iogated is not linked: naming it makes `swift run iogate demo` build the daemon the demo starts.
-                "iogated",
                 // Not the server: demo and bench start iogated as a process, and board lookup is in IOGateSystem.
                 "IOGate", "IOGateSystem", "IOGateGPIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -80,7 +80,7 @@ final class BenchRun {
             access = "rw"
             """, mode: 0o600)
         let child = try BenchChild(
-            [FileSystem.siblingExecutable("iogated"), "--config", config], logPath: "\(dir)/\(name).log", waitForReady: false)
+            [try DaemonExecutable.locate(), "--config", config], logPath: "\(dir)/\(name).log", waitForReady: false)
         let deadline = monotonicNanoseconds() + 10_000_000_000
         while monotonicNanoseconds() < deadline {
             if !child.process.isRunning {
@@ -138,7 +138,7 @@ final class BenchRun {
     /// `RegisterSpace` existential as `Executor` calls it. Nanoseconds per access, best of 5.
     func directAccess() throws -> (inlined: Double, existential: Double) {
         let out = try BenchSystem.output([
-            FileSystem.siblingExecutable("iogated"), "--measure-loads", memFile, hex(Self.base), "20000000",
+            try DaemonExecutable.locate(), "--measure-loads", memFile, hex(Self.base), "20000000",
         ])
         let fields = out.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Double($0) }
         guard fields.count == 2 else { throw IOGateError(.system, "iogated --measure-loads printed '\(out)'; expected two numbers") }

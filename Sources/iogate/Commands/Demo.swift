@@ -57,7 +57,7 @@ struct Demo: ParsableCommand {
         // and block; it is shown if the daemon exits before it serves.
         let log = dir + "/iogated.log"
         let daemon = try ChildProcess(
-            [FileSystem.siblingExecutable("iogated"), "--config", config, "--boards", boardsDir], stderr: .file(log))
+            [try DaemonExecutable.locate(), "--config", config, "--boards", boardsDir], stderr: .file(log))
         defer {
             if daemon.isRunning { daemon.terminate() }
             daemon.wait()
