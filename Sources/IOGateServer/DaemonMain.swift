@@ -7,7 +7,8 @@ public enum DaemonMain {
     static let usage = """
         usage: iogated [--config FILE] [--boards DIR] [--check | --seccomp-selftest | --measure-loads FILE BASE COUNT]
           --config FILE  configuration (default /etc/iogate/iogate.toml)
-          --boards DIR   board files (default: $IOGATE_BOARDS, /etc/iogate/boards, /usr/share/iogate/boards, ./boards)
+          --boards DIR   board files that add to or override the built-in boards
+                         (default: $IOGATE_BOARDS, /etc/iogate/boards, /usr/share/iogate/boards, ./boards)
           --check        check the configuration and board, map nothing, and exit
           --seccomp-selftest  install the daemon's seccomp filter in this process and show that forbidden calls fail
           --measure-loads FILE BASE COUNT  time COUNT volatile 32-bit loads from FILE at BASE (for iogate bench)

@@ -20,12 +20,11 @@ public enum BoardDirectory {
         return dirs
     }
 
-    /// The first candidate directory holding at least one `.toml` file.
-    public static func locate(_ explicit: String? = nil) throws(IOGateError) -> String {
+    /// `explicit`, else the first candidate directory holding at least one `.toml` file, else nil
+    /// (the built-in boards are then all there is).
+    public static func locate(_ explicit: String? = nil) -> String? {
         if let explicit { return explicit }
-        for d in candidates() where !tomlFiles(in: d).isEmpty { return d }
-        throw IOGateError(
-            .board, "no board directory found; searched: \(candidates().prefix(6).joined(separator: ", ")); set IOGATE_BOARDS")
+        return candidates().first { !tomlFiles(in: $0).isEmpty }
     }
 
     /// The `.toml` files in `dir`, as full paths, sorted.
@@ -33,15 +32,20 @@ public enum BoardDirectory {
         FileSystem.list(dir).filter { $0.hasSuffix(".toml") }.map { dir + "/" + $0 }
     }
 
-    /// Loads every board in `dir` (or the located directory).
+    /// The built-in boards, with the boards of `dir` (or of the located directory, if any) added
+    /// or overriding them by id. A `dir` given explicitly must exist and hold board files.
     public static func catalog(_ dir: String? = nil) throws(IOGateError) -> BoardCatalog {
-        let d = try locate(dir)
+        let builtin = try BoardCatalog.builtin()
+        guard let d = locate(dir) else { return builtin }
+        if dir != nil && tomlFiles(in: d).isEmpty {
+            throw IOGateError(.board, "board directory \(d) holds no .toml board files (the built-in boards need none)")
+        }
         var files: [(file: String, text: String)] = []
         for f in tomlFiles(in: d) {
             guard let t = readTextFile(f) else { throw IOGateError(.board, "cannot read board file \(f)") }
             files.append((f, t))
         }
-        return try BoardCatalog(files: files)
+        return builtin.overridden(by: try BoardCatalog(files: files))
     }
 
     /// The compatible strings of the running machine's device tree, or nil where there is none.

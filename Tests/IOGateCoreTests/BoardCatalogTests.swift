@@ -331,3 +331,27 @@ struct BoardParsingTests {
         #expect(error?.message.hasPrefix("bad.toml:") == true)
     }
 }
+
+/// The boards compiled into the binaries are exactly the repository's `boards/` files
+/// (`scripts/gen-builtin-boards.py` writes them; run it after changing a board file).
+@Suite struct BuiltinBoardsTests {
+    @Test func builtinBoardsAreTheBoardFiles() throws {
+        #expect(BuiltinBoards.files.map(\.name) == boardFileNames)
+        for (name, text) in BuiltinBoards.files {
+            #expect(text == (try boardText(name)), "\(name) differs from boards/\(name): run scripts/gen-builtin-boards.py")
+        }
+        #expect(try BoardCatalog.builtin().boards.map(\.id) == catalog.boards.map(\.id))
+    }
+
+    @Test func aBoardDirectoryAddsAndOverridesByID() throws {
+        let custom = try BoardCatalog(files: [
+            (file: "rpi4.toml", text: try boardText("rpi4.toml").replacingOccurrences(of: "name = \"", with: "name = \"Custom ")),
+            (file: "acme.toml", text: goodBoard),
+        ])
+        let merged = try BoardCatalog.builtin().overridden(by: custom)
+        #expect(merged.boards.count == boardFileNames.count + 1)
+        #expect(try merged.board(id: "rpi4").name.hasPrefix("Custom "))
+        #expect(try merged.board(id: "acme-one").name == "ACME One")
+        #expect(try merged.board(id: "rpi3").name == (try catalog.board(id: "rpi3").name))
+    }
+}

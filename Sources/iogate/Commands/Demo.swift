@@ -11,7 +11,7 @@ struct Demo: ParsableCommand {
             "Start a private iogated on a mock board (default: Raspberry Pi 4), blink GPIO17 through it, and stop it (no hardware, no root).",
         discussion: "--board rpi5 shows the same on a Raspberry Pi 5, whose pins span RP1's gpio, rio and pads windows.")
 
-    @Option(name: .long, help: "Board files directory (default: $IOGATE_BOARDS, install locations, ./boards).") var boards: String?
+    @Option(name: .long, help: "Board files that add to or override the built-in boards (default: $IOGATE_BOARDS, install locations, ./boards).") var boards: String?
     @Option(name: .long, help: "How many times to blink.") var blinks: Int = 3
     @Option(name: .long, help: "Milliseconds between level changes.") var delayMs: Int = 150
     @Option(name: .long, help: "The board to simulate: any board with a bcm2835, bcm2711, rp1 or omap GPIO block.")
@@ -23,7 +23,7 @@ struct Demo: ParsableCommand {
     }
 
     func run() throws {
-        let boardsDir = try BoardDirectory.locate(boards)
+        let boardsDir = BoardDirectory.locate(boards)
         let board = try BoardDirectory.catalog(boardsDir).board(id: self.board)
         guard let gpio = board.gpioWindows.first(where: { GPIOLayout(window: $0) != nil }), let layout = GPIOLayout(window: gpio) else {
             throw IOGateError(
@@ -57,7 +57,7 @@ struct Demo: ParsableCommand {
         // and block; it is shown if the daemon exits before it serves.
         let log = dir + "/iogated.log"
         let daemon = try ChildProcess(
-            [try DaemonExecutable.locate(), "--config", config, "--boards", boardsDir], stderr: .file(log))
+            [try DaemonExecutable.locate(), "--config", config] + (boardsDir.map { ["--boards", $0] } ?? []), stderr: .file(log))
         defer {
             if daemon.isRunning { daemon.terminate() }
             daemon.wait()
