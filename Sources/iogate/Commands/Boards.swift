@@ -8,7 +8,7 @@ struct Boards: ParsableCommand {
         subcommands: [List.self, Show.self], defaultSubcommand: List.self)
 
     struct Location: ParsableArguments {
-        @Option(name: .long, help: "Board files that add to or override the built-in boards (default: $IOGATE_BOARDS, install locations, ./boards).")
+        @Option(name: .long, help: "Board files adding to or overriding the built-in boards (default: $IOGATE_BOARDS, ./boards).")
         var boards: String?
     }
 

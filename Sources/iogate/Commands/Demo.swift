@@ -11,7 +11,8 @@ struct Demo: ParsableCommand {
             "Start a private iogated on a mock board (default: Raspberry Pi 4), blink GPIO17 through it, and stop it (no hardware, no root).",
         discussion: "--board rpi5 shows the same on a Raspberry Pi 5, whose pins span RP1's gpio, rio and pads windows.")
 
-    @Option(name: .long, help: "Board files that add to or override the built-in boards (default: $IOGATE_BOARDS, install locations, ./boards).") var boards: String?
+    @Option(name: .long, help: "Board files adding to or overriding the built-in boards (default: $IOGATE_BOARDS, ./boards).") var boards:
+        String?
     @Option(name: .long, help: "How many times to blink.") var blinks: Int = 3
     @Option(name: .long, help: "Milliseconds between level changes.") var delayMs: Int = 150
     @Option(name: .long, help: "The board to simulate: any board with a bcm2835, bcm2711, rp1 or omap GPIO block.")
