@@ -17,7 +17,7 @@ let package = Package(
         .target(name: "IOGateCore"),
         // Pure: the wire protocol codec.
         .target(name: "IOGateProtocol", dependencies: ["IOGateCore"]),
-        // The only unsafe code: device open, chunked mmap, volatile access.
+        // The only code that touches device memory: device open, chunked mmap, guarded register accesses.
         .target(name: "CIOGateVolatile"),
         // System calls the Swift overlay lacks (prctl, seccomp).
         .target(name: "CIOGateSys", linkerSettings: [.linkedLibrary("seccomp")]),

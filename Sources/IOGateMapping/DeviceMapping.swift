@@ -4,7 +4,7 @@ import IOGateCore
 
 /// The device (`/dev/mem` or a file standing in for it) with every granted range mapped in chunks.
 ///
-/// This module is the only place IOGate does unsafe pointer work. The file descriptor is closed
+/// This module is the only place IOGate touches device memory (`SourceClaimsTests` checks it). The file descriptor is closed
 /// as soon as the mappings exist, so the daemon never re-opens or re-maps the device after start.
 public final class DeviceMapping {
     /// The device path, for messages and for `/proc/self/maps` checks.
