@@ -51,8 +51,20 @@ final class AccessLog: @unchecked Sendable {
         self.logger = logger
         auditReady = .allocate(capacity: 1)
         sem_init(auditReady, 0, 0)
-        if audit != .none {
-            spawnThread(stackSize: 256 << 10) { [self] in writeAuditForever() }
+    }
+
+    /// Starts the audit writer thread (from `Daemon.start()`).
+    func start() {
+        guard audit != .none else { return }
+        spawnThread(stackSize: 256 << 10) { [self] in
+            // The daemon handles SIGHUP, SIGTERM and SIGINT on its signal thread with sigwait; a
+            // thread that left them unblocked would take one and die of it (the daemon's init
+            // runs before the signal thread blocks them).
+            var set = sigset_t()
+            sigemptyset(&set)
+            for s in [SIGHUP, SIGTERM, SIGINT] { sigaddset(&set, s) }
+            pthread_sigmask(SIG_BLOCK, &set, nil)
+            writeAuditForever()
         }
     }
 

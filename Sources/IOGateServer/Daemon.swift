@@ -74,6 +74,7 @@ public final class Daemon: @unchecked Sendable {
 
     /// Refuses grants over RAM, maps every granted range, binds the socket, then drops privileges.
     public func start() throws(IOGateError) {
+        accessLog.start()
         let ranges = policy.allRanges
         switch config.device {
         case .mock:

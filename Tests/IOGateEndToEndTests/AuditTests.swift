@@ -48,6 +48,22 @@ struct AuditTests {
         #expect(values.last == final)
     }
 
+    /// The audit writer thread must not take the signals the daemon's signal thread waits for (it
+    /// was started before they were blocked, and a SIGHUP meant for a reload killed the daemon).
+    @Test func reloadAndStopWithTheAuditWriterRunning() throws {
+        let dir = TempDir()
+        let daemon = try DaemonProcess(config: Self.config(dir, socket: "@SOCKET@"), dir: dir)
+        try daemon.client().write(0x1040, 1)
+        for _ in 0..<3 {
+            kill(daemon.pid, SIGHUP)
+            usleep(100_000)
+        }
+        #expect(kill(daemon.pid, 0) == 0, "SIGHUP killed the daemon")
+        #expect(daemon.stderrText.components(separatedBy: "policy reloaded").count - 1 == 3, "\(daemon.stderrText)")
+        #expect(daemon.stop() == 0)
+        #expect(daemon.stderrText.contains("write 0x1040 32-bit 0x00000001"))
+    }
+
     /// With standard error a pipe nobody reads (a stalled journal), the old daemon wrote each audit
     /// line under the window lock and every client stopped once the pipe filled (64 KiB, about 600
     /// lines). Now requests go on; the records wait in memory for the writer.
