@@ -43,6 +43,7 @@ LAYOUT=1
 ROOTFS_PACKAGES=(
     swiftlang                  # Swift 6.0.3 (clang and lld come with it, in /usr/libexec/swift/bin)
     libc6-dev                  # crt1.o/crti.o for linking manifests and native programs
+    libstdc++-14-dev           # native amd64 build: C++ headers (TOMLKit's toml++)
     git                        # SwiftPM clones dependencies
     pkg-config                 # the CGPIOD system library target is found through pkg-config
     libseccomp-dev             # native amd64 build: CIOGateSys links libseccomp
@@ -103,7 +104,7 @@ done
 [ -f "$PACKAGE/Package.swift" ] || die "no Package.swift in $PACKAGE"
 [ "$(id -u)" = 0 ] || die "must run as root (mmdebstrap, chroot and bind mounts need it)"
 [ "$(uname -m)" = x86_64 ] || die "this script cross-compiles from x86_64; this machine is $(uname -m)"
-for f in info.json swift-sdk.json toolset.json; do
+for f in info.json swift-sdk.json toolset.json SDKSettings.json; do
     [ -f "$TEMPLATES/$f" ] || die "missing $TEMPLATES/$f"
 done
 
@@ -242,6 +243,8 @@ flock -u 9
 # of the sysroot.
 cp "$TEMPLATES/info.json" "$BUNDLE/info.json"
 cp "$TEMPLATES/swift-sdk.json" "$TEMPLATES/toolset.json" "$BUNDLE/aarch64/"
+# swift-driver looks for an SDKSettings.json in every SDK and warns on each compile without one.
+cp "$TEMPLATES/SDKSettings.json" "$SYSROOT/"
 
 if [ "$made_cache" = 1 ]; then
     say "cache: $(du -sh --one-file-system "$ROOTFS" | cut -f1) root filesystem, $(du -sh "$SDKS" | cut -f1) sysroot"
