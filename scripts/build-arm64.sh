@@ -161,14 +161,19 @@ mkdir -p "$CACHE"
 exec 9>"$CACHE/lock"
 flock 9
 
-# Removes cache entries of the given kind other than the current one (old package lists).
+# Several checkouts (branches with different package lists) share the cache, so an entry is removed
+# only when no run has used it for PRUNE_DAYS days, never just because it is not this run's.
+PRUNE_DAYS=7
 prune() {
-    local kind=$1 keep=$2 d
-    for d in "$CACHE/$kind"-*; do
-        [ -e "$d" ] || continue
-        [ "$d" = "$keep" ] && continue
-        say "removing stale cache entry $d"
-        rm -rf --one-file-system "$d"
+    local d
+    for d in "$CACHE"/rootfs-* "$CACHE"/sdks-*; do
+        [ -d "$d" ] || continue
+        [ "$d" = "$ROOTFS" ] || [ "$d" = "$SDKS" ] && continue
+        if [ -z "$(find "$d/.iogate-used" -maxdepth 0 -mtime -"$PRUNE_DAYS" 2>/dev/null)" ] &&
+            [ -z "$(find "$d" -maxdepth 0 -mtime -"$PRUNE_DAYS")" ]; then
+            say "removing cache entry $d (unused for $PRUNE_DAYS days)"
+            rm -rf --one-file-system "$d"
+        fi
     done
 }
 
@@ -178,14 +183,15 @@ if [ ! -f "$ROOTFS/.iogate-complete" ]; then
     say "creating the Debian 13 amd64 root filesystem ($SUITE from $MIRROR) in $ROOTFS"
     rm -rf --one-file-system "$ROOTFS.tmp" "$ROOTFS"
     include=$(IFS=,; echo "${ROOTFS_PACKAGES[*]}")
-    mmdebstrap --quiet --variant=apt --architectures=amd64 \
+    # In a private mount namespace, so the /proc, /sys and /dev mounts mmdebstrap makes in the new root
+    # vanish even if the run is killed (a left-over mount would make the .tmp directory undeletable).
+    unshare --mount --propagation private mmdebstrap --quiet --variant=apt --architectures=amd64 \
         --aptopt='APT::Install-Recommends "false"' --include="$include" \
         "$SUITE" "$ROOTFS.tmp" "${SOURCES[@]}"
     mkdir -p "$ROOTFS.tmp/src" "$ROOTFS.tmp/sdks"
     chroot "$ROOTFS.tmp" dpkg-query -W >"$ROOTFS.tmp/.iogate-manifest"
     touch "$ROOTFS.tmp/.iogate-complete"
     mv "$ROOTFS.tmp" "$ROOTFS"
-    prune rootfs "$ROOTFS"
     phase "root filesystem"
 fi
 
@@ -234,9 +240,10 @@ if [ ! -f "$SDKS/.iogate-complete" ]; then
     rm -rf "$SDKS.tmp/debs"
     touch "$SDKS.tmp/.iogate-complete"
     mv "$SDKS.tmp" "$SDKS"
-    prune sdks "$SDKS"
     phase "arm64 sysroot"
 fi
+touch "$ROOTFS/.iogate-used" "$SDKS/.iogate-used"
+prune
 flock -u 9
 
 # The SDK description is small and copied every run, so editing scripts/arm64/*.json needs no rebuild
