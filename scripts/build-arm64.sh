@@ -43,6 +43,7 @@ LAYOUT=1
 ROOTFS_PACKAGES=(
     swiftlang                  # Swift 6.0.3 (clang and lld come with it, in /usr/libexec/swift/bin)
     libc6-dev                  # crt1.o/crti.o for linking manifests and native programs
+    libstdc++-14-dev           # native amd64 build: C++ headers (TOMLKit's toml++)
     git                        # SwiftPM clones dependencies
     pkg-config                 # the CGPIOD system library target is found through pkg-config
     libseccomp-dev             # native amd64 build: CIOGateSys links libseccomp
@@ -103,7 +104,7 @@ done
 [ -f "$PACKAGE/Package.swift" ] || die "no Package.swift in $PACKAGE"
 [ "$(id -u)" = 0 ] || die "must run as root (mmdebstrap, chroot and bind mounts need it)"
 [ "$(uname -m)" = x86_64 ] || die "this script cross-compiles from x86_64; this machine is $(uname -m)"
-for f in info.json swift-sdk.json toolset.json; do
+for f in info.json swift-sdk.json toolset.json SDKSettings.json; do
     [ -f "$TEMPLATES/$f" ] || die "missing $TEMPLATES/$f"
 done
 
@@ -160,14 +161,19 @@ mkdir -p "$CACHE"
 exec 9>"$CACHE/lock"
 flock 9
 
-# Removes cache entries of the given kind other than the current one (old package lists).
+# Several checkouts (branches with different package lists) share the cache, so an entry is removed
+# only when no run has used it for PRUNE_DAYS days, never just because it is not this run's.
+PRUNE_DAYS=7
 prune() {
-    local kind=$1 keep=$2 d
-    for d in "$CACHE/$kind"-*; do
-        [ -e "$d" ] || continue
-        [ "$d" = "$keep" ] && continue
-        say "removing stale cache entry $d"
-        rm -rf --one-file-system "$d"
+    local d
+    for d in "$CACHE"/rootfs-* "$CACHE"/sdks-*; do
+        [ -d "$d" ] || continue
+        [ "$d" = "$ROOTFS" ] || [ "$d" = "$SDKS" ] && continue
+        if [ -z "$(find "$d/.iogate-used" -maxdepth 0 -mtime -"$PRUNE_DAYS" 2>/dev/null)" ] &&
+            [ -z "$(find "$d" -maxdepth 0 -mtime -"$PRUNE_DAYS")" ]; then
+            say "removing cache entry $d (unused for $PRUNE_DAYS days)"
+            rm -rf --one-file-system "$d"
+        fi
     done
 }
 
@@ -177,14 +183,15 @@ if [ ! -f "$ROOTFS/.iogate-complete" ]; then
     say "creating the Debian 13 amd64 root filesystem ($SUITE from $MIRROR) in $ROOTFS"
     rm -rf --one-file-system "$ROOTFS.tmp" "$ROOTFS"
     include=$(IFS=,; echo "${ROOTFS_PACKAGES[*]}")
-    mmdebstrap --quiet --variant=apt --architectures=amd64 \
+    # In a private mount namespace, so the /proc, /sys and /dev mounts mmdebstrap makes in the new root
+    # vanish even if the run is killed (a left-over mount would make the .tmp directory undeletable).
+    unshare --mount --propagation private mmdebstrap --quiet --variant=apt --architectures=amd64 \
         --aptopt='APT::Install-Recommends "false"' --include="$include" \
         "$SUITE" "$ROOTFS.tmp" "${SOURCES[@]}"
     mkdir -p "$ROOTFS.tmp/src" "$ROOTFS.tmp/sdks"
     chroot "$ROOTFS.tmp" dpkg-query -W >"$ROOTFS.tmp/.iogate-manifest"
     touch "$ROOTFS.tmp/.iogate-complete"
     mv "$ROOTFS.tmp" "$ROOTFS"
-    prune rootfs "$ROOTFS"
     phase "root filesystem"
 fi
 
@@ -233,15 +240,18 @@ if [ ! -f "$SDKS/.iogate-complete" ]; then
     rm -rf "$SDKS.tmp/debs"
     touch "$SDKS.tmp/.iogate-complete"
     mv "$SDKS.tmp" "$SDKS"
-    prune sdks "$SDKS"
     phase "arm64 sysroot"
 fi
+touch "$ROOTFS/.iogate-used" "$SDKS/.iogate-used"
+prune
 flock -u 9
 
 # The SDK description is small and copied every run, so editing scripts/arm64/*.json needs no rebuild
 # of the sysroot.
 cp "$TEMPLATES/info.json" "$BUNDLE/info.json"
 cp "$TEMPLATES/swift-sdk.json" "$TEMPLATES/toolset.json" "$BUNDLE/aarch64/"
+# swift-driver looks for an SDKSettings.json in every SDK and warns on each compile without one.
+cp "$TEMPLATES/SDKSettings.json" "$SYSROOT/"
 
 if [ "$made_cache" = 1 ]; then
     say "cache: $(du -sh --one-file-system "$ROOTFS" | cut -f1) root filesystem, $(du -sh "$SDKS" | cut -f1) sysroot"
