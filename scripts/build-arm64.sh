@@ -13,8 +13,10 @@
 #
 # Usage: scripts/build-arm64.sh [--native-amd64 [--test]] [--package-path DIR] [--product NAME]...
 #   (default)         release, --static-swift-stdlib, aarch64; stripped products in DIR/.build-arm64/bin/
-#   --native-amd64    debug build of every target including the tests, for amd64, with the same compiler
-#   --test            with --native-amd64: also run `swift test` in the Debian 13 root
+#   --native-amd64    release build of every product for amd64 with the same compiler (README's on-board
+#                     command), proving the code builds with the Swift that Debian 13 ships
+#   --test            with --native-amd64: also build and run the tests with 6.0.3 (they do not compile
+#                     with it yet: Swift Testing 6.0's #expect(throws:) returns no error to inspect)
 #   --package-path D  the Swift package to build (default: this repository)
 #   --product NAME    products to strip and report (repeatable; default: iogate iogated)
 #   --prepare         only create (or check) the cached root filesystem and sysroot
@@ -43,7 +45,7 @@ LAYOUT=1
 ROOTFS_PACKAGES=(
     swiftlang                  # Swift 6.0.3 (clang and lld come with it, in /usr/libexec/swift/bin)
     libc6-dev                  # crt1.o/crti.o for linking manifests and native programs
-    libstdc++-14-dev           # native amd64 build: C++ headers (TOMLKit's toml++)
+    libstdc++-14-dev           # native amd64 build: --static-swift-stdlib links -lstdc++
     git                        # SwiftPM clones dependencies
     pkg-config                 # the CGPIOD system library target is found through pkg-config
     libseccomp-dev             # native amd64 build: CIOGateSys links libseccomp
@@ -321,7 +323,8 @@ if [ "\$mode" = aarch64 ]; then
         echo "build-arm64: .build-arm64/bin/\$p: \$(stat -c %s "/src/.build-arm64/bin/\$p") bytes stripped (\$(stat -c %s "\$bin/\$p") unstripped); \$desc"
     done
 else
-    swift build --build-tests --scratch-path /src/.build-arm64/amd64
+    # The command README.md gives for building on a board with Debian 13's Swift, for amd64.
+    swift build -c release --static-swift-stdlib --scratch-path /src/.build-arm64/amd64
     if [ "$RUN_TESTS" = 1 ]; then
         swift test --scratch-path /src/.build-arm64/amd64
     fi
