@@ -9,10 +9,7 @@ import Testing
 struct AuditTests {
     /// A daemon over a 64 KiB file standing in for memory, auditing writes.
     static func config(_ dir: TempDir, socket: String) -> String {
-        let memory = dir.file("mem.img")
-        let fd = open(memory, O_RDWR | O_CREAT, 0o600)
-        ftruncate(fd, 0x10000)
-        close(fd)
+        let memory = makeSparseFile(dir.file("mem.img"), size: 0x10000)
         return """
             device = "\(memory)"
             socket = "\(socket)"

@@ -7,17 +7,10 @@ import Testing
 /// start. The fault is made for real: the file behind the mapping is truncated under the daemon.
 @Suite(.serialized)
 struct BusFaultTests {
-    /// Makes a sparse file of `size` bytes.
-    func makeFile(_ path: String, size: Int) {
-        let fd = open(path, O_RDWR | O_CREAT, 0o600)
-        ftruncate(fd, off_t(size))
-        close(fd)
-    }
-
     @Test func grantPastTheEndOfTheDeviceFileIsRefusedAtStartAndByCheck() throws {
         let dir = TempDir()
         let memory = dir.file("mem.img")
-        makeFile(memory, size: 128 << 20)
+        makeSparseFile(memory, size: 128 << 20)
         let config = """
             device = "\(memory)"
             socket = "@SOCKET@"
@@ -39,7 +32,7 @@ struct BusFaultTests {
     @Test func faultFailsOnlyThatRequestAndTheDaemonKeepsServing() throws {
         let dir = TempDir()
         let memory = dir.file("mem.img")
-        makeFile(memory, size: 0x4000)
+        makeSparseFile(memory, size: 0x4000)
         let daemon = try DaemonProcess(
             config: """
                 device = "\(memory)"

@@ -15,10 +15,7 @@ final class CompactBatchEndToEndTests {
     let daemon: DaemonProcess
 
     init() throws {
-        memory = dir.file("mem.img")
-        let fd = open(memory, O_RDWR | O_CREAT, 0o600)
-        ftruncate(fd, 0x300_0000)
-        close(fd)
+        memory = makeSparseFile(dir.file("mem.img"), size: 0x300_0000)
         daemon = try DaemonProcess(
             config: """
                 device = "\(memory)"

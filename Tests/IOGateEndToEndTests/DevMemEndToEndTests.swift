@@ -16,10 +16,7 @@ final class DevMemEndToEndTests {
     let daemon: DaemonProcess
 
     init() throws {
-        memory = dir.file("mem.img")
-        let fd = open(memory, O_RDWR | O_CREAT, 0o600)
-        ftruncate(fd, 5 << 30)  // 5 GiB, sparse
-        close(fd)
+        memory = makeSparseFile(dir.file("mem.img"), size: 5 << 30)  // 5 GiB, sparse
         daemon = try DaemonProcess(
             config: """
                 device = "\(memory)"

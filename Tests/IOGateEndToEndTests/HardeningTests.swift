@@ -46,10 +46,7 @@ final class HardeningTests {
     let memory: String
 
     init() {
-        memory = dir.file("mem.img")
-        let fd = open(memory, O_RDWR | O_CREAT, 0o600)
-        ftruncate(fd, 64 << 20)
-        close(fd)
+        memory = makeSparseFile(dir.file("mem.img"), size: 64 << 20)
     }
 
     func config(_ extra: String = "", grants: String? = nil) -> String {

@@ -84,10 +84,7 @@ struct PeerIdentityTests {
 
     @Test func groupsComeFromTheKernelAtConnectTimeNotFromAReusedPid() throws {
         let dir = TempDir()
-        let memory = dir.file("mem.img")
-        let fd = open(memory, O_RDWR | O_CREAT, 0o600)
-        ftruncate(fd, 0x10000)
-        close(fd)
+        let memory = makeSparseFile(dir.file("mem.img"), size: 0x10000)
         let daemon = try DaemonProcess(
             config: """
                 device = "\(memory)"

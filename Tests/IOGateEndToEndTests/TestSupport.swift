@@ -38,6 +38,15 @@ final class TempDir {
     deinit { try? FileManager.default.removeItem(atPath: path) }
 }
 
+/// A sparse file of `size` bytes at `path` (mode 0600): memory for a daemon's `device`.
+@discardableResult
+func makeSparseFile(_ path: String, size: Int) -> String {
+    let fd = open(path, O_RDWR | O_CREAT, 0o600)
+    ftruncate(fd, off_t(size))
+    close(fd)
+    return path
+}
+
 /// The result of running a program.
 struct Run {
     var status: Int32
