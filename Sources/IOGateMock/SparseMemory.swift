@@ -7,9 +7,6 @@ struct SparseMemory {
 
     private var pages: [UInt64: [UInt8]] = [:]
 
-    /// Number of pages a store has touched.
-    var allocatedPages: Int { pages.count }
-
     /// Loads `bytes` bytes (1...8) at `address`; bytes never stored read as 0.
     func load(_ address: UInt64, bytes: Int) -> UInt64 {
         var value: UInt64 = 0

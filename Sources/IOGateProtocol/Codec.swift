@@ -151,14 +151,6 @@ public enum Codec {
         }
     }
 
-    /// Decodes one 32-byte batch operation; errors name its index.
-    @inline(__always)
-    public static func decodeBatchOp(_ r: inout ByteReader, index i: Int) throws(IOGateError) -> BatchOp {
-        try r.need(Frame.batchOpSize, "batch operation #\(i)")
-        defer { r.position += Frame.batchOpSize }
-        return try decodeBatchOp(r.bytes, at: r.position, index: i)
-    }
-
     /// Decodes the 32-byte batch operation at `offset`, which the caller has checked is in bounds.
     /// Reads straight from the frame: no reader state, one bounds check per field.
     @inline(__always)

@@ -63,9 +63,6 @@ public struct CompactOp: BatchOperation {
 
     /// 1 read, 2 write, 3 modify.
     @inlinable public var kindByte: UInt8 { UInt8(truncatingIfNeeded: head) }
-    /// The width in bytes: 1, 2, 4 or 8.
-    @inlinable public var widthBytes: UInt64 { (head >> 8) & 0xFF }
-    @inlinable public var isRead: Bool { kindByte == BatchKind.read.rawValue }
     @inlinable public var kind: BatchKind { BatchKind(rawValue: kindByte) ?? .read }
     @inlinable public var width: AccessWidth { AccessWidth(rawValue: UInt8(truncatingIfNeeded: head >> 8)) ?? .byte }
     /// Bytes on the wire: 8, 16 or 24.

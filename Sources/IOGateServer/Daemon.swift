@@ -267,9 +267,6 @@ public final class Daemon: @unchecked Sendable {
         stopped.store(true, ordering: .releasing)
     }
 
-    /// Number of clients connected now.
-    public var clientCount: Int { clientsLock.locked { clientFDs.count } }
-
     /// Runs the write guards.
     @inline(__always)
     func checkGuards(_ window: ServedWindow, _ address: UInt64, _ width: AccessWidth, mask: UInt64, value: UInt64, _ executor: Executor)

@@ -267,15 +267,6 @@ public final class Executor {
             }
         }
     }
-
-    /// Validates and runs a batch, returning its results.
-    public func batch(_ ops: [BatchOp]) throws(IOGateError) -> [UInt64] {
-        try validate(ops)
-        var results: [UInt64] = []
-        results.reserveCapacity(ops.count)
-        if let refused = runValidatedBatch(ops, { results.append($0) }) { throw refused }
-        return results
-    }
 }
 
 /// The checks of one batch, operation by operation, in whichever encoding it arrived: the

@@ -20,9 +20,4 @@ public final class ServedWindow: @unchecked Sendable {
         self.index = index
     }
 
-    /// Runs `body` holding this window's lock.
-    @inline(__always)
-    func locked<T>(_ body: () throws(IOGateError) -> T) throws(IOGateError) -> T {
-        try lock.locked(body)
-    }
 }

@@ -171,8 +171,9 @@ final class Session {
     /// Runs a request through the executor and encodes its response into `out`.
     func execute(_ request: Request, opcode: UInt8, id: UInt32) throws(IOGateError) {
         switch request {
-        case .hello:
-            break
+        case .hello, .compactBatch:
+            // `handle` answers hellos itself and sends compact batches to `handleCompactBatch`.
+            throw IOGateError(.badState, "opcode \(hex(UInt64(opcode))) is not handled here")
         case .windows:
             Codec.beginResponse(opcode: opcode, id: id, into: &out)
             Codec.encode(executor.windows(), into: &out)
@@ -206,12 +207,6 @@ final class Session {
                 }
             }
             if let refused { throw refused }
-        case .compactBatch(_, let ops):  // only before the hello, which refuses it; `handleCompactBatch` otherwise
-            let results = try executor.batch(ops)
-            Codec.beginResponse(opcode: opcode, id: id, into: &out)
-            out.u32(UInt32(ops.count))
-            out.u32(0)
-            for (op, v) in zip(ops, results) where op.kind != .write { out.value(v, op.width) }
         }
         out.endFrame()
     }

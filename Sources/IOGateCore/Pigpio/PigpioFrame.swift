@@ -67,8 +67,6 @@ public struct PigpioFrame: Hashable, Sendable {
 public struct PigpioReport: Hashable, Sendable {
     /// The byte size of a report.
     public static let size = 12
-    /// Bit 6 of `flags`: a keep-alive with no level change (`PI_NTFY_FLAGS_ALIVE`).
-    public static let aliveFlag: UInt16 = 1 << 6
 
     public var sequence: UInt16
     public var flags: UInt16
