@@ -174,7 +174,8 @@ public final class Executor {
     }
 
     /// Runs a batch that `validate` accepted (see `withBatchLocks`). Results: read value, 0, old value.
-    /// Returns the refusal of a write guard judged under the locks; then nothing ran.
+    /// Returns the refusal of a write guard judged under the locks (then nothing ran), or the bus
+    /// fault that stopped the batch.
     @discardableResult
     public func runValidatedBatch(_ ops: [BatchOp], _ sink: (UInt64) -> Void) -> IOGateError? {
         withBatchLocks { region in
@@ -186,7 +187,7 @@ public final class Executor {
     /// batches cannot deadlock) while `body` runs its operations. `body` gets the mapping to access
     /// directly in the common case, one mapped window and nothing to observe; nil otherwise.
     /// The write guards of the batch's modifies are judged first, under the locks; a refusal is
-    /// returned and nothing runs.
+    /// returned and nothing runs. A bus fault during `body` is returned too (see `busFaultError`).
     @inline(__always)
     func withBatchLocks(_ body: (MappedRegion?) -> Void) -> IOGateError? {
         batchWindows.sort { $0.index < $1.index }
@@ -196,12 +197,12 @@ public final class Executor {
             do {
                 try daemon.checkGuards(c.window, c.address, c.width, mask: c.mask, value: c.value, self)
             } catch {
-                return IOGateError(error.code, "batch operation #\(c.index) refused, nothing was run: \(error.message)")
+                return BatchChecker.refusal(error, index: c.index)
             }
         }
         let region = batchWindows.count == 1 && !observing ? batchWindows[0].space as? MappedRegion : nil
         body(region)
-        return nil
+        return Executor.busFaultError()
     }
 
     /// Runs one validated batch operation under `withBatchLocks`; returns the value read, 0 for a
@@ -336,8 +337,13 @@ struct BatchChecker {
             }
             return e
         } catch {
-            throw IOGateError(error.code, "batch operation #\(index) refused, nothing was run: \(error.message)")
+            throw Self.refusal(error, index: index)
         }
+    }
+
+    /// The error of a batch refused because of operation `index`.
+    static func refusal(_ error: IOGateError, index: Int) -> IOGateError {
+        IOGateError(error.code, "batch operation #\(index) refused, nothing was run: \(error.message)")
     }
 }
 

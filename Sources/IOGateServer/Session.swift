@@ -15,13 +15,10 @@ final class Session {
     var out = ByteWriter(capacity: 4096)
     /// The operations of the current batch request; its storage is reused from batch to batch.
     var batchOps: [BatchOp] = []
-    /// Whether the daemon writes a trace (fixed for its life).
-    let tracing: Bool
 
     init(fd: Int32, client: ClientIdentity, daemon: Daemon) {
         self.fd = fd
         self.daemon = daemon
-        tracing = daemon.tracer != nil
         executor = Executor(daemon: daemon, client: client, command: Accounts.command(ofProcess: client.pid))
     }
 
@@ -77,7 +74,7 @@ final class Session {
     @discardableResult
     func flush() -> Bool {
         // The request's trace lines are written (outside every window lock) before it is answered.
-        if tracing { daemon.accessLog.drainTrace() }
+        daemon.accessLog.drainTrace()
         return out.bytes.withUnsafeBytes { writeAll(fd, $0) }
     }
 
@@ -123,10 +120,7 @@ final class Session {
         executor.refreshIfPolicyChanged()
         do {
             try execute(request, opcode: header.opcode, id: header.id)
-            try Executor.checkBusFault()
         } catch {
-            // A fault also explains whatever else the request failed with (a wait that read zeros).
-            let error = Executor.busFaultError() ?? error
             daemon.auditRefusal(error, executor)
             return send(error: error, opcode: header.opcode, id: header.id)
         }
@@ -161,7 +155,7 @@ final class Session {
             refused = executor.runValidatedBatch(batch, into: &results)
         }
         out.endFrame()
-        if let error = refused ?? Executor.busFaultError() {
+        if let error = refused {
             daemon.auditRefusal(error, executor)
             return send(error: error, opcode: opcode, id: id)
         }

@@ -14,6 +14,8 @@ extension Executor {
         let window = entryWindows[try allowlist.check(address, width: .word, write: false)]
         window.lock.lock()
         defer { window.lock.unlock() }
-        return window.space.load(address, .word)
+        let value = window.space.load(address, .word)
+        try Executor.checkBusFault()  // taken here, or it would be blamed on this thread's next request
+        return value
     }
 }

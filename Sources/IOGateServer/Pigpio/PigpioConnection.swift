@@ -34,7 +34,7 @@ final class PigpioConnection {
             }
             executor.refreshIfPolicyChanged()
             let reply = handle(request)
-            if frontend.daemon.tracer != nil { frontend.daemon.accessLog.drainTrace() }
+            frontend.daemon.accessLog.drainTrace()
             let bytes = reply.bytes
             let sent: Bool
             if let h = notifyHandle {
