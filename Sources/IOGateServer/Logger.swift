@@ -61,17 +61,15 @@ public struct Logger: Sendable {
         // The first localtime_r reads the time zone (/etc/localtime); do it now, before the daemon
         // drops privileges and installs its system call filter.
         _ = timestamp()
-        var logger = Logger(label: label, level: level) { level, message in
-            let line = "\(timestamp()) \(level) \(label): [IOGateServer] \(message)\n"
-            // One fputs per line: stdio locks the stream, so lines from several threads do not interleave.
-            fputs(line, stderr)
-        }
-        logger.batchSink = { level, messages in
+        // One fputs per call: stdio locks the stream, so lines from several threads do not interleave.
+        let write: @Sendable (Level, [String]) -> Void = { level, messages in
             let prefix = "\(timestamp()) \(level) \(label): [IOGateServer] "
             var text = ""
             for m in messages { text += prefix + m + "\n" }
             fputs(text, stderr)
         }
+        var logger = Logger(label: label, level: level) { level, message in write(level, [message]) }
+        logger.batchSink = write
         return logger
     }
 
