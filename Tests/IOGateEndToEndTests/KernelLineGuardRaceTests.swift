@@ -6,22 +6,34 @@ import Testing
 
 @testable import IOGateServer
 
-/// A line source that stops inside the guard's query for pin 5 until the test says go (or a
-/// second passes), so another client can try to act in between.
+/// A line source that, once armed, stops inside the guard's next query for pin 5 until the test
+/// says go (or 30 seconds pass), so another client can try to act in between. Unarmed (while the
+/// test sets the bank up) it answers at once: an earlier query for pin 5 must not be mistaken for
+/// the one under test.
 final class PausingLineSource: GPIOLineInfoSource, @unchecked Sendable {
     static let pinToPause = 5
     let inner: FakeGPIOLineSource
     let inGuard = DispatchSemaphore(value: 0)
     let go = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var armed = false
 
     init(_ inner: FakeGPIOLineSource) { self.inner = inner }
+
+    func arm() { lock.withLock { armed = true } }
 
     func chips() throws(IOGateError) -> [GPIOChipInfo] { try inner.chips() }
 
     func lines(chip: String, offsets: [Int]) throws(IOGateError) -> [GPIOLineInfo] {
-        if offsets.contains(Self.pinToPause) {
+        let pause =
+            offsets.contains(Self.pinToPause)
+            && lock.withLock { () -> Bool in
+                defer { armed = false }
+                return armed
+            }
+        if pause {
             inGuard.signal()
-            _ = go.wait(timeout: .now() + 1)
+            _ = go.wait(timeout: .now() + 30)
         }
         return try inner.lines(chip: chip, offsets: offsets)
     }
@@ -48,6 +60,7 @@ extension KernelLineGuardDaemonTests {
         let b = try IOGateClient(socketPath: d.config.socket)
         try a.write(bank + oe, 0)  // every pin an output
         try a.write(bank + set, 1 << 5)
+        pausing.arm()
         let aDone = DispatchSemaphore(value: 0), bDone = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
             _ = try? a.modify(bank + clear, mask: 1 << 5, value: 1 << 5)
@@ -58,8 +71,10 @@ extension KernelLineGuardDaemonTests {
             try? b.write(bank + set, 1 << 9)
             bDone.signal()
         }
-        // Returns at once when B is not held back by A's lock.
-        var bFinished = bDone.wait(timeout: .now() + 3) == .success
+        // Returns within the timeout when B is not held back by A's lock (A is paused in its guard
+        // until `go`, so B can only finish first if A's guard runs outside the lock).
+        var bFinished = bDone.wait(timeout: .now() + 2) == .success
+        #expect(!bFinished, "B's write finished while A was inside its guard: A did not hold the window lock")
         omap.claim(chip: "gpiochip0", offset: 9, consumer: "driver")
         pausing.go.signal()
         #expect(aDone.wait(timeout: .now() + 10) == .success)
