@@ -47,6 +47,19 @@ func makeSparseFile(_ path: String, size: Int) -> String {
     return path
 }
 
+/// Polls `condition` every 20 ms until it holds or `seconds` pass; returns whether it held. For
+/// effects that arrive asynchronously (a log line after SIGHUP, an audit record from the writer
+/// thread): a fixed sleep is either slow or, on a loaded CI machine, too short.
+@discardableResult
+func eventually(within seconds: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while true {
+        if try condition() { return true }
+        if Date() >= deadline { return false }
+        usleep(20_000)
+    }
+}
+
 /// The result of running a program.
 struct Run {
     var status: Int32
