@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import IOGate
+import IOGateTestSupport
 import Testing
 
 /// End-to-end: a real iogated maps a sparse file standing in for physical memory, and the real

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import IOGate
+import IOGateTestSupport
 import Testing
 
 /// Sends raw bytes; returns what the daemon answers before closing or going quiet (200 ms).
@@ -365,18 +366,5 @@ extension Array where Element == UInt8 {
         var b = self
         for i in 0..<4 { b[i] = UInt8(truncatingIfNeeded: n >> (8 * UInt32(i))) }
         return b
-    }
-}
-
-/// The IOGateError `body` throws, or nil when it succeeds (any other error is recorded).
-func failure(_ body: () throws -> Void) -> IOGateError? {
-    do {
-        try body()
-        return nil
-    } catch let e as IOGateError {
-        return e
-    } catch {
-        Issue.record("unexpected error \(error)")
-        return nil
     }
 }

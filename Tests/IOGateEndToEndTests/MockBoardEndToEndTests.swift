@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import IOGate
+import IOGateTestSupport
 import Testing
 
 /// End-to-end on the mock backend: the real daemon simulating a board, driven by the real CLI.

@@ -2,6 +2,7 @@ import Foundation
 import IOGate
 import IOGateCore
 import IOGateGPIO
+import IOGateTestSupport
 import Testing
 
 @testable import IOGateServer

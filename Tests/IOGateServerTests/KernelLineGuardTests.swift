@@ -4,6 +4,7 @@ import IOGate
 import IOGateCore
 import IOGateGPIO
 import IOGateSystem
+import IOGateTestSupport
 import Testing
 
 @testable import IOGateServer
@@ -143,18 +144,6 @@ import Testing
     }
 }
 
-/// Collects log messages, so tests can check what the daemon said once.
-final class CollectingLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [String] = []
-    var messages: [String] { lock.lock(); defer { lock.unlock() }; return lines }
-    func append(_ s: String) { lock.lock(); lines.append(s); lock.unlock() }
-
-    var logger: Logger {
-        Logger(label: "test", level: .trace) { [self] _, message in append(message) }
-    }
-}
-
 /// The guard inside a real daemon (in this process, mock Raspberry Pi 4) with a fake line source
 /// injected through `Daemon.init(gpioLines:)`, driven through the real socket and client library.
 @Suite(.serialized)
@@ -167,25 +156,14 @@ final class KernelLineGuardDaemonTests {
     ])
 
     func config(_ extra: String = "", board: String = "rpi4", windows: String = #"["gpio"]"#) throws -> Config {
-        func text(_ seccomp: String) -> String {
-            """
-            device = "mock"
-            board = "\(board)"
-            socket = "\(dir.file("g.sock"))"
-            audit = "none"
-            \(seccomp)
-            \(extra)
-            [[grant]]
-            uid = \(getuid())
-            windows = \(windows)
-            access = "rw"
-            """
-        }
-        // The daemon runs inside this test process: keep its seccomp filter out of it. A tree
-        // without the `seccomp` key has no filter to keep out.
-        do { return try Config.parse(text: text("seccomp = false"), file: "guard.toml") } catch  where error.message.contains("'seccomp'") {
-            return try Config.parse(text: text(""), file: "guard.toml")
-        }
+        try inProcessConfig(
+            board: board, socket: dir.file("g.sock"), extra: extra,
+            grants: """
+                [[grant]]
+                uid = \(getuid())
+                windows = \(windows)
+                access = "rw"
+                """)
     }
 
     /// Starts a daemon and serves it on a background thread; the caller stops it.
