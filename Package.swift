@@ -63,7 +63,7 @@ let package = Package(
             name: "IOGateEndToEndTests",
             dependencies: ["IOGate", "IOGateServer", "IOGateSystem", "IOGateGPIO", "IOGateTestSupport", "iogate", "iogated"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )
 
 // libFuzzer targets, declared only for scripts/fuzz.sh (which sets IOGATE_FUZZ); see Fuzz/README.md.

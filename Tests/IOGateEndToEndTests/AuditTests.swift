@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import IOGate
 import IOGateTestSupport
+import Synchronization
 import Testing
 
 /// The audit log is written after the window lock is released: no client waits on the journal
@@ -88,10 +89,15 @@ struct AuditTests {
             client = try? IOGateClient(socketPath: socket)
             if client == nil { usleep(20_000) }
         }
-        let c = try #require(client)
+        #expect(client != nil, "the daemon never answered")
+        client = nil
         let done = DispatchSemaphore(value: 0)
         let finished = LockedFlag()
         Thread.detachNewThread {
+            guard let c = try? IOGateClient(socketPath: socket) else {
+                done.signal()
+                return
+            }
             for i in 0..<3000 { _ = try? c.write(0x1040, UInt64(i)) }
             finished.set()
             done.signal()
@@ -102,9 +108,8 @@ struct AuditTests {
 }
 
 /// A flag set by one thread and read by another.
-final class LockedFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var flag = false
-    func set() { lock.withLock { flag = true } }
-    var value: Bool { lock.withLock { flag } }
+final class LockedFlag: Sendable {
+    private let flag = Atomic(false)
+    func set() { flag.store(true, ordering: .sequentiallyConsistent) }
+    var value: Bool { flag.load(ordering: .sequentiallyConsistent) }
 }

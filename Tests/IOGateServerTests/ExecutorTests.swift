@@ -108,9 +108,11 @@ final class ExecutorTests {
         for half in 0..<2 {
             let shift = UInt64(half * 15)
             let mask: UInt64 = 0x7FFF << shift
-            let executor = Executor(daemon: daemon, client: me, command: "test\(half)")
+            let (daemon, me) = (daemon, me)
             group.enter()
             Thread.detachNewThread {
+                // Each thread its own accessor, as each connection has.
+                let executor = Executor(daemon: daemon, client: me, command: "test\(half)")
                 var mine: UInt64 = 0
                 var stale = 0
                 for _ in 0..<iterations {

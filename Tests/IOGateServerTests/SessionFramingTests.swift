@@ -36,9 +36,9 @@ final class SessionFramingTests {
         var fds: [Int32] = [0, 0]
         #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0)
         let served = fds[0]
-        let session = Session(fd: served, client: ClientIdentity(uid: getuid(), gid: getgid(), pid: getpid()), daemon: daemon)
+        let daemon = daemon
         Thread.detachNewThread {
-            session.run()
+            Session(fd: served, client: ClientIdentity(uid: getuid(), gid: getgid(), pid: getpid()), daemon: daemon).run()
             close(served)
         }
         var tv = timeval(tv_sec: 10, tv_usec: 0)

@@ -1,16 +1,16 @@
 import Foundation
 import IOGateCore
 import IOGateServer
+import Synchronization
 
 /// Collects log messages, so tests can check what the daemon said once.
-public final class CollectingLog: @unchecked Sendable {  // every access to `lines` holds `lock`
-    private let lock = NSLock()
-    private var lines: [String] = []
+public final class CollectingLog: Sendable {
+    private let lines = Mutex<[String]>([])
 
     public init() {}
 
-    public var messages: [String] { lock.withLock { lines } }
-    public func append(_ s: String) { lock.withLock { lines.append(s) } }
+    public var messages: [String] { lines.withLock { $0 } }
+    public func append(_ s: String) { lines.withLock { $0.append(s) } }
 
     public var logger: Logger {
         Logger(label: "test", level: .trace) { [self] _, message in append(message) }

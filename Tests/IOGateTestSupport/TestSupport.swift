@@ -5,6 +5,7 @@ import Foundation
 import Glibc
 import IOGate
 import IOGateSystem
+import Synchronization
 
 /// Where `swift build` put the executables: beside the test bundle.
 public let productsDirectory: String = {
@@ -27,7 +28,7 @@ public let otherUID: UInt32 = 65534
 
 /// A short, private temporary directory (Unix socket paths must stay under 108 bytes),
 /// traversable by the unprivileged test uid.
-public final class TempDir {
+public final class TempDir: Sendable {
     public let path: String
 
     public init() {
@@ -101,15 +102,20 @@ public func iogate(_ socket: String, _ args: [String], asUID uid: UInt32? = nil)
     try run(productsDirectory + "/iogate", ["--socket", socket] + args, asUID: uid)
 }
 
+/// Bytes that one thread appends and others read.
+final class LockedBytes: Sendable {
+    let bytes = Mutex(Data())
+}
+
 /// A running `iogated` process with its own config and socket.
-public final class DaemonProcess {
+public final class DaemonProcess: Sendable {
     public let dir: TempDir
     public let socket: String
     public let configPath: String
     public let process = Process()
     public let stderrPipe = Pipe()
-    private var stderrData = Data()
-    private let stderrLock = NSLock()
+    /// What the daemon wrote to standard error so far (appended by the pipe's reader thread).
+    private let stderrData = LockedBytes()
 
     /// Writes `config` (with `@SOCKET@` and `@DIR@` replaced) mode 0600, starts the daemon and
     /// waits until it says it is ready. Throws with its stderr if it exits instead.
@@ -124,12 +130,9 @@ public final class DaemonProcess {
         process.arguments = ["--config", configPath, "--boards", repositoryRoot + "/boards"]
         process.standardError = stderrPipe
         process.standardOutput = FileHandle.nullDevice
-        stderrPipe.fileHandleForReading.readabilityHandler = { [weak self] h in
+        stderrPipe.fileHandleForReading.readabilityHandler = { [stderrData] h in
             let d = h.availableData
-            guard let self else { return }
-            self.stderrLock.lock()
-            self.stderrData.append(d)
-            self.stderrLock.unlock()
+            stderrData.bytes.withLock { $0.append(d) }
         }
         try process.run()
         let deadline = Date().addingTimeInterval(20)
@@ -143,9 +146,7 @@ public final class DaemonProcess {
     }
 
     public var stderrText: String {
-        stderrLock.lock()
-        defer { stderrLock.unlock() }
-        return String(decoding: stderrData, as: UTF8.self)
+        String(decoding: stderrData.bytes.withLock { $0 }, as: UTF8.self)
     }
 
     public var pid: Int32 { process.processIdentifier }
