@@ -27,7 +27,7 @@ from gpiozero.exc import (
     PinInvalidFunction,
     PinInvalidPull,
     PinSetInput,
-    SPIBadInterface,
+    SPIError,
 )
 from gpiozero.pins.pi import PiFactory, PiPin
 
@@ -99,7 +99,7 @@ class IOGateFactory(PiFactory):
 
     def _get_spi_class(self, shared: bool, hardware: bool) -> Any:
         if hardware:
-            raise SPIBadInterface("iogate offers no hardware SPI; using software SPI over the GPIO pins")
+            raise SPIError("iogate offers no hardware SPI; using software SPI over the GPIO pins")
         from gpiozero.pins.local import LocalPiSoftwareSPI, LocalPiSoftwareSPIShared
         return LocalPiSoftwareSPIShared if shared else LocalPiSoftwareSPI
 
