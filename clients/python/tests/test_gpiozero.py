@@ -8,6 +8,8 @@ simulated by switching the pin's pull register from another connection, as a pul
 a button shorts to ground would read."""
 
 import os
+import subprocess
+import sys
 import threading
 import unittest
 
@@ -177,6 +179,27 @@ class GpiozeroRefusalTests(unittest.TestCase):
         with self.assertRaises(iogate.NotFoundError) as cm:
             IOGateFactory(d.socket)
         self.assertIn("gpio1 (omap)", cm.exception.message)
+
+
+class GpiozeroEntryPointTests(unittest.TestCase):
+    """GPIOZERO_PIN_FACTORY=iogate in this interpreter: needs the package installed (its entry point);
+    test_install.py covers Debian's gpiozero in a venv, test.sh runs this with gpiozero 2.x."""
+
+    def test_factory_by_name(self) -> None:
+        if os.environ.get("IOGATE_PY_TEST_INSTALLED") != "1":
+            self.skipTest("the package is imported from src/ here, without entry-point metadata")
+        d = Daemon("rpi4", RPI4_GRANTS)
+        self.addCleanup(d.stop)
+        env = dict(os.environ, GPIOZERO_PIN_FACTORY="iogate", IOGATE_SOCKET=d.socket)
+        env.pop("PYTHONPATH", None)
+        code = ("from gpiozero import LED, Device; led = LED('GPIO17'); led.on(); "
+                "print(type(Device.pin_factory).__name__, led.is_lit)")
+        p = subprocess.run([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True, timeout=60)
+        self.assertEqual((p.returncode, p.stdout.strip()), (0, "IOGateFactory True"), p.stderr)
+        with d.gate() as check:
+            check.gpio(17).mode("out")  # gpiozero's exit handler made it an input; the latch stays high
+            self.assertEqual(check.gpio(17).get(), 1)
 
 
 if __name__ == "__main__":
