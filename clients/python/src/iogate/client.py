@@ -442,7 +442,7 @@ class Gate:
         """Atomic read-modify-write in the daemon: ``new = old & ~mask | value & mask``; returns ``old``."""
         nbytes = width_bytes(width)
         body = struct.pack("<QB7xQQ", self.resolve(address), nbytes, _check_u64(mask, "mask"), _check_u64(value, "value"))
-        return struct.unpack("<Q", self.call(OP_MODIFY, body))[0]
+        return int(struct.unpack("<Q", self.call(OP_MODIFY, body))[0])
 
     def wait(self, address: Address, mask: int, value: int, timeout_ms: int = 1000, width: int = 32) -> int:
         """Waits in the daemon until ``(register & mask) == value``; returns the register's value.
@@ -451,7 +451,7 @@ class Gate:
         if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, int) or not 0 <= timeout_ms <= 0xFFFFFFFF:
             raise LimitExceededError(Status.LIMIT_EXCEEDED, "timeout_ms must be an int in 0...4294967295 (the daemon's max_wait_ms applies); got %r" % (timeout_ms,))
         body = struct.pack("<QB3xIQQ", self.resolve(address), nbytes, timeout_ms, _check_u64(mask, "mask"), _check_u64(value, "value"))
-        return struct.unpack("<Q", self.call(OP_WAIT, body))[0]
+        return int(struct.unpack("<Q", self.call(OP_WAIT, body))[0])
 
     # MARK: batches
 

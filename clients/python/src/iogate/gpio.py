@@ -9,7 +9,7 @@ windows (RIO at +0x10000, pads at +0x20000): all three must be granted.
 """
 
 import time
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Callable, List, Optional, Tuple, TypedDict, Union
 
 from .errors import MalformedError, NotFoundError, Status
 
@@ -226,6 +226,17 @@ class Layout:
         return None
 
 
+class PinInfo(TypedDict):
+    """What ``Pin.info()`` returns."""
+
+    window: str
+    pin: int
+    model: str
+    function: str
+    level: int
+    pull: Optional[str]
+
+
 class Pin:
     """One GPIO pin of a granted GPIO window, used through ``gate`` (``gate.gpio(17)``).
 
@@ -303,7 +314,7 @@ class Pin:
             return pull
         return self.layout.pull(self.pin, self._read)
 
-    def info(self) -> Dict[str, object]:
+    def info(self) -> PinInfo:
         """``{"window", "pin", "model", "function", "level", "pull"}``."""
         return {"window": self.window.name, "pin": self.pin, "model": self.layout.model,
                 "function": self.mode(), "level": self.get(), "pull": self.pull()}

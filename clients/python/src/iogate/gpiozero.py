@@ -52,7 +52,7 @@ _PULL_FROM_GPIOZERO = {"up": "up", "down": "down", "floating": "none"}
 _EDGES = ("both", "rising", "falling", "none")
 
 
-class IOGateFactory(PiFactory):
+class IOGateFactory(PiFactory):  # type: ignore[misc]
     """gpiozero pin factory over iogated (``socket``: default ``$IOGATE_SOCKET``, then
     ``/run/iogate/iogate.sock``)."""
 
@@ -104,7 +104,7 @@ class IOGateFactory(PiFactory):
         return LocalPiSoftwareSPIShared if shared else LocalPiSoftwareSPI
 
 
-class IOGatePin(PiPin):
+class IOGatePin(PiPin):  # type: ignore[misc]
     """A gpiozero pin driven through iogated."""
 
     def __init__(self, factory: IOGateFactory, spec: Any) -> None:
