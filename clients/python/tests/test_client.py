@@ -71,6 +71,15 @@ class ClientTests(unittest.TestCase):
         # A read body one byte short (15 instead of 16).
         self.refused(iogate.MalformedError, 1, self.gate.call, 0x10, struct.pack("<QB3xI", RAW, 4, 1)[:-1])
 
+    def test_frame_over_max_frame_is_refused_and_closes(self) -> None:
+        with self.daemon.gate() as g:
+            # A write whose frame is one byte over max_frame: the daemon refuses it from the length
+            # prefix alone (status 4, opcode 0, id 0) and closes the connection (§3.1, §8).
+            e = self.refused(iogate.LimitExceededError, 4, g.call, 0x11, b"\0" * (g.max_frame - 7))
+            self.assertIn("exceeds the limit", e.message)
+            self.assertTrue(g.closed)
+        self.assertEqual(self.gate.read(RAW), 0)
+
     # MARK: windows and addresses
 
     def test_windows(self) -> None:

@@ -8,12 +8,15 @@ simulated by switching the pin's pull register from another connection, as a pul
 a button shorts to ground would read."""
 
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import unittest
 
-from support import GPIO4, RPI4_GRANTS, RPI5_GRANTS, RPI5_RIO, Daemon, iogate
+from support import GPIO4, PACKAGE_ROOT, RPI4_GRANTS, RPI5_GRANTS, RPI5_RIO, SRC, Daemon, iogate
 
 try:
     import gpiozero
@@ -182,16 +185,35 @@ class GpiozeroRefusalTests(unittest.TestCase):
 
 
 class GpiozeroEntryPointTests(unittest.TestCase):
-    """GPIOZERO_PIN_FACTORY=iogate in this interpreter: needs the package installed (its entry point);
-    test_install.py covers Debian's gpiozero in a venv, test.sh runs this with gpiozero 2.x."""
+    """GPIOZERO_PIN_FACTORY=iogate: gpiozero finds the factory by its entry-point name (1.6 through
+    pkg_resources, 2.x through importlib.metadata) and an unchanged program drives the pin.
+
+    With the package installed (IOGATE_PY_TEST_INSTALLED=1) its real metadata is used; run from src/,
+    a throwaway ``iogate-0.0.dist-info`` carries the entry point that pyproject.toml declares.
+    test_install.py checks the metadata pip writes."""
+
+    def declared_entry_point(self) -> str:
+        with open(os.path.join(PACKAGE_ROOT, "pyproject.toml")) as f:
+            text = f.read()
+        m = re.search(r'^\[project\.entry-points\.gpiozero_pin_factories\]\s*^iogate\s*=\s*"([^"]+)"', text, re.M)
+        self.assertIsNotNone(m, "pyproject.toml declares no gpiozero_pin_factories entry point 'iogate'")
+        assert m is not None
+        return m.group(1)
 
     def test_factory_by_name(self) -> None:
-        if os.environ.get("IOGATE_PY_TEST_INSTALLED") != "1":
-            self.skipTest("the package is imported from src/ here, without entry-point metadata")
         d = Daemon("rpi4", RPI4_GRANTS)
         self.addCleanup(d.stop)
         env = dict(os.environ, GPIOZERO_PIN_FACTORY="iogate", IOGATE_SOCKET=d.socket)
-        env.pop("PYTHONPATH", None)
+        if os.environ.get("IOGATE_PY_TEST_INSTALLED") != "1":
+            meta = tempfile.mkdtemp(prefix="iogpy-meta-")
+            self.addCleanup(shutil.rmtree, meta, True)
+            info = os.path.join(meta, "iogate-0.0.dist-info")
+            os.mkdir(info)
+            with open(os.path.join(info, "METADATA"), "w") as f:
+                f.write("Metadata-Version: 2.1\nName: iogate\nVersion: 0.0\n")
+            with open(os.path.join(info, "entry_points.txt"), "w") as f:
+                f.write("[gpiozero_pin_factories]\niogate = %s\n" % self.declared_entry_point())
+            env["PYTHONPATH"] = os.pathsep.join([SRC, meta] + [p for p in [os.environ.get("PYTHONPATH")] if p])
         code = ("from gpiozero import LED, Device; led = LED('GPIO17'); led.on(); "
                 "print(type(Device.pin_factory).__name__, led.is_lit)")
         p = subprocess.run([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -200,7 +222,6 @@ class GpiozeroEntryPointTests(unittest.TestCase):
         with d.gate() as check:
             check.gpio(17).mode("out")  # gpiozero's exit handler made it an input; the latch stays high
             self.assertEqual(check.gpio(17).get(), 1)
-
 
 if __name__ == "__main__":
     unittest.main()

@@ -316,6 +316,32 @@ class Gate:
             n -= len(chunk)
         return b"".join(chunks)
 
+    def _pending_error(self) -> Optional[IOGateError]:
+        """An error frame the daemon sent before closing, if one is waiting to be read."""
+        sock = self._sock
+        if sock is None:
+            return None
+        try:
+            sock.settimeout(1.0)
+            head = b""
+            while len(head) < 12:
+                chunk = sock.recv(12 - len(head))
+                if not chunk:
+                    return None
+                head += chunk
+            length, _, _, status, _ = struct.unpack("<IBBHI", head)
+            if status == 0 or length < 8 or length > 8 + 8192:
+                return None
+            body = b""
+            while len(body) < length - 8:
+                chunk = sock.recv(length - 8 - len(body))
+                if not chunk:
+                    break
+                body += chunk
+            return IOGateError.from_status(status, body.decode("utf-8", "replace"), from_daemon=True)
+        except (OSError, struct.error):
+            return None
+
     def call(self, opcode: int, body: bytes = b"") -> bytes:
         """Sends one request frame (§3) and returns the body of its successful response; a response
         with a non-zero status raises the matching ``IOGateError`` subclass with the daemon's message."""
@@ -328,7 +354,12 @@ class Gate:
             try:
                 self._sock.sendall(frame)
             except OSError as e:
+                # The daemon may have refused the frame from its length alone and closed (§8):
+                # its error frame, if any, explains why better than EPIPE does.
+                pending = self._pending_error()
                 self.close()
+                if pending is not None:
+                    raise pending from None
                 raise UnreachableError(Status.UNREACHABLE, "lost the connection to iogated while sending: %s" % e) from None
             (length,) = struct.unpack("<I", self._recv_exact(4))
             if length < 8:
