@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PACKAGE_ROOT = os.path.dirname(HERE)  # clients/python
@@ -37,14 +37,18 @@ def iogated_path() -> str:
 class Daemon:
     """A running iogated on a mock board. ``grants`` are TOML [[grant]] bodies without the uid line."""
 
-    def __init__(self, board: str, grants: List[str], limits: Optional[str] = None) -> None:
+    def __init__(self, board: Optional[str], grants: List[str], limits: Optional[str] = None,
+                 device: str = "mock", before_start: Optional[Callable[[str], None]] = None) -> None:
         self.board = board
         self.dir = tempfile.mkdtemp(prefix="iogpy-")
         os.chmod(self.dir, 0o755)
         self.socket = os.path.join(self.dir, "s.sock")
         self.config = os.path.join(self.dir, "iogate.toml")
         self.log = os.path.join(self.dir, "iogated.log")
-        text = ['device = "mock"', 'board = "%s"' % board, 'socket = "%s"' % self.socket, 'socket_mode = "0600"', 'audit = "none"', ""]
+        text = ['device = "%s"' % device.replace("@DIR@", self.dir)] + (['board = "%s"' % board] if board else [])
+        text += ['socket = "%s"' % self.socket, 'socket_mode = "0600"', 'audit = "none"', ""]
+        if before_start is not None:
+            before_start(self.dir)
         if limits:
             text += ["[limits]", limits, ""]
         for g in grants:

@@ -330,5 +330,35 @@ class ClientTests(unittest.TestCase):
                 iogate.parse_int(bad)
 
 
+class BusFaultTests(unittest.TestCase):
+    """A device file that shrinks after the daemon mapped it: accesses past its end fault (status 18);
+    in a batch the operations before the fault took effect and the rest did not run (§6.6 item 4)."""
+
+    def test_bus_fault(self) -> None:
+        def make_memory(directory: str) -> None:
+            with open(os.path.join(directory, "mem"), "wb") as f:
+                f.truncate(0x2000)
+            os.chmod(os.path.join(directory, "mem"), 0o600)
+
+        d = Daemon(None, ['IoBase = [0x0]\nIoLen = [0x2000]\naccess = "rw"'], device="@DIR@/mem", before_start=make_memory)
+        self.addCleanup(d.stop)
+        os.truncate(os.path.join(d.dir, "mem"), 0x1000)
+        with d.gate() as g:
+            g.write(0x10, 5)
+            self.assertEqual(g.read(0x10), 5)
+            with self.assertRaises(iogate.BusFaultError) as cm:
+                g.read(0x1000)
+            self.assertEqual((cm.exception.status, cm.exception.status_name), (18, "bus-fault"))
+            self.assertIn("0x1000", cm.exception.message)
+            b = g.batch()
+            b.write(0x20, 7)
+            b.read(0x1000)
+            b.write(0x24, 9)
+            with self.assertRaises(iogate.BusFaultError):
+                b.run()
+            self.assertIsNone(b.results)
+            self.assertEqual(g.read_block(0x20, 2), [7, 0])
+
+
 if __name__ == "__main__":
     unittest.main()
