@@ -44,6 +44,7 @@ class ClientTests(unittest.TestCase):
     def test_hello_version_1_when_asked(self) -> None:
         with self.daemon.gate(max_version=1) as g1:
             self.assertEqual(g1.version, 1)
+            sent = self.spy(g1)
             g1.write(RAW, 0x1234)
             self.assertEqual(g1.read(RAW), 0x1234)
             # A batch on a version 1 connection is sent as 0x20 and works...
@@ -51,6 +52,7 @@ class ClientTests(unittest.TestCase):
                 r = b.read(RAW)
                 b.write(RAW + 4, 0x55)
             self.assertEqual((r.value, self.gate.read(RAW + 4)), (0x1234, 0x55))
+            self.assertEqual(sent, [0x11, 0x10, 0x20])
             # ...while forcing the compact encoding (0x21) is refused by the daemon: status 3.
             b2 = g1.batch(compact=True)
             b2.write(RAW + 8, 1)
@@ -217,9 +219,23 @@ class ClientTests(unittest.TestCase):
 
     # MARK: batches
 
+    def spy(self, gate: "iogate.Gate") -> list:
+        """Records the opcode of every request ``gate`` sends from now on."""
+        sent: list = []
+        real = gate.call
+
+        def call(opcode: int, body: bytes = b"") -> bytes:
+            sent.append(opcode)
+            return real(opcode, body)
+
+        gate.call = call  # type: ignore[method-assign]
+        return sent
+
     def test_compact_batch(self) -> None:
         self.gate.write(RAW, 0x0000C3F0)
         self.gate.write(RAW + 8, 0xFFFF0000)
+        self.gate.windows()  # resolve() then needs no request inside the batch
+        sent = self.spy(self.gate)
         with self.gate.batch() as b:
             r = b.read(RAW)
             w = b.write(RAW + 4, 0xBEEF, width=16)
@@ -229,6 +245,7 @@ class ClientTests(unittest.TestCase):
             self.assertEqual(len(b), 5)
             with self.assertRaises(iogate.BadStateError):
                 r.value
+        self.assertEqual(sent, [0x21])  # one request: a compact batch
         self.assertEqual(b.results, [0xC3F0, 0, 0xFFFF0000, 0xEF, 0])
         self.assertEqual((r.value, w.value, m.value, r8.value, g.value), (0xC3F0, 0, 0xFFFF0000, 0xEF, 0))
         self.assertEqual(self.gate.read(RAW + 4), 0xBEEF)
@@ -239,10 +256,28 @@ class ClientTests(unittest.TestCase):
             b.write(RAW, 1)  # a batch runs once
 
     def test_batch_forced_0x20_on_version_2(self) -> None:
+        sent = self.spy(self.gate)
         with self.gate.batch(compact=False) as b:
             b.write(RAW, 0x77, width=8)
             r = b.read(RAW, width=64)
+        self.assertEqual(sent, [0x20])
         self.assertEqual(r.value, 0x77)
+
+    def test_batch_beyond_4_gib_uses_0x20(self) -> None:
+        # Compact offsets are 32 bits: addresses more than 4 GiB apart go as 0x20 (auto) and are refused
+        # locally when compact=True is forced. The daemon then refuses 0x100000000 (outside the allowlist).
+        sent = self.spy(self.gate)
+        b = self.gate.batch()
+        b.read(RAW)
+        b.read(RAW + (1 << 32))
+        self.refused(iogate.OutsideAllowlistError, 5, b.run)
+        self.assertEqual(sent, [0x20])
+        b2 = self.gate.batch(compact=True)
+        b2.read(RAW)
+        b2.read(RAW + (1 << 32))
+        with self.assertRaises(iogate.LimitExceededError):
+            b2.run()
+        self.assertEqual(sent, [0x20])
 
     def test_batch_with_one_forbidden_op_runs_nothing(self) -> None:
         for forbidden, cls, status in (

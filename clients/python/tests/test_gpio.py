@@ -118,7 +118,11 @@ class Rpi5PinTests(unittest.TestCase):
         self.assertEqual(self.check.read(ctrl17) & 0x1F, 0x1F)  # the mock starts with no function
         led = self.gate.gpio(17)
         self.assertEqual((led.layout.model, led.mode()), ("rp1", "none"))
+        sent = []
+        real = self.gate.call
+        self.gate.call = lambda op, body=b"": (sent.append(op), real(op, body))[1]  # type: ignore[method-assign]
         led.mode("out")
+        self.assertEqual(sent, [0x21])  # RIO OE, pad and CTRL in one compact batch
         self.assertEqual(self.check.read(ctrl17) & 0xF01F, 5)  # FUNCSEL 5, OUTOVER/OEOVER normal
         self.assertEqual(self.check.read(RPI5_RIO + 0x4) & (1 << 17), 1 << 17)  # RIO OE
         self.assertEqual(self.check.read(pad17) & 0xC0, 0x40)  # input enabled, output not disabled
