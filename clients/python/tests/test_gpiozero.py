@@ -15,6 +15,7 @@ import sys
 import tempfile
 import threading
 import unittest
+import warnings
 
 from support import GPIO4, PACKAGE_ROOT, RPI4_GRANTS, RPI5_GRANTS, RPI5_RIO, SRC, Daemon, iogate
 
@@ -139,6 +140,23 @@ class GpiozeroRpi4Tests(unittest.TestCase):
         with self.assertRaises(gpiozero.PinPWMUnsupported):
             pin.frequency = 100
         pin.close()
+
+    def test_software_spi(self) -> None:
+        # No hardware SPI through iogate: gpiozero warns and bit-bangs over the pins (its 1.6 bus
+        # takes the default factory, so this factory is made the default for the test).
+        old = gpiozero.Device.pin_factory
+        gpiozero.Device.pin_factory = self.factory
+        self.addCleanup(setattr, gpiozero.Device, "pin_factory", old)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            spi = self.factory.spi(port=0, device=0)
+        self.assertIn("SPISoftwareFallback", [type(w.message).__name__ for w in caught])
+        self.assertEqual([bcm_function(self.check, p) for p in (11, 10, 9, 8)], [1, 1, 0, 1])  # SCLK, MOSI out; MISO in; CE0 out
+        self.assertEqual(spi.transfer([0x55, 0xAA]), [0, 0])
+        self.check.gpio(9).pull("up")  # MISO now reads 1
+        self.assertEqual(spi.transfer([0x00]), [0xFF])
+        spi.close()
+        self.assertEqual([bcm_function(self.check, p) for p in (11, 10, 9, 8)], [0, 0, 0, 0])
 
 
 class GpiozeroRpi5Tests(unittest.TestCase):

@@ -13,7 +13,8 @@ and ``pads``. gpiozero's pin names (``GPIO17``, ``BCM17``, ``BOARD11``, ``J8:11`
 its own board data, looked up by a revision code chosen from the register model (override with
 ``revision=`` or ``$IOGATE_PI_REVISION``). Edge events (Button's ``when_pressed``,
 ``wait_for_press``) are found by daemon-side waits on a second connection. PWM is not supported
-(gpiozero raises ``PinPWMUnsupported``); SPI falls back to gpiozero's bit-banged software SPI.
+(gpiozero raises ``PinPWMUnsupported``); SPI falls back to gpiozero's bit-banged software SPI
+(with gpiozero 1.6 only when this factory is the default one).
 """
 
 import os
