@@ -186,8 +186,8 @@ int iogate_resolve(iogate_t *g, const char *expr, uint64_t *addr);
  * A batch is a list of reads, writes and modifies that the daemon checks whole before running
  * any of it and then runs under the locks of every window it touches: one refused operation
  * means nothing runs. On a version 2 connection it goes as ONE compact batch (opcode 0x21) when
- * every address lies within 4 GiB above the lowest one, otherwise (and on version 1) as one
- * plain batch (0x20). The add functions return the operation's index (>= 0) or a negative errno.
+ * every address lies within 4 GiB above the 4 KiB page of the lowest one, otherwise (and on
+ * version 1) as one plain batch (0x20). The add functions return the operation's index (>= 0) or a negative errno.
  * A batch is not tied to a handle: build it once, run it many times.
  */
 int iogate_batch_new(iogate_batch_t **out);

@@ -814,6 +814,7 @@ IOGATE_EXPORT int iogate_batch_run(iogate_t *g, const iogate_batch_t *b, uint64_
         int fits = 1;
         for (size_t i = 0; i < b->count; i++)
             if (b->ops[i].addr < base) base = b->ops[i].addr;
+        base &= ~(uint64_t)0xFFF; /* a page boundary: usually the window's base, as in PROTOCOL.md 9.8 */
         for (size_t i = 0; i < b->count && fits; i++) fits = b->ops[i].addr - base <= UINT32_MAX;
         if (fits) return run_compact(g, b, base, results);
     }
