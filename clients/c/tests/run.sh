@@ -5,6 +5,7 @@
 #
 #   tests/run.sh TEST_PROGRAM
 #
+# The program gets BOARD SOCKET MAX_BLOCK MAX_BATCH as arguments and $IOGATE_SOCKET set to SOCKET.
 # Environment: IOGATED (the daemon; default ../../.build/debug/iogated from clients/c),
 # TEST_WRAPPER (e.g. "valgrind --error-exitcode=99 --leak-check=full"), LD_LIBRARY_PATH is set to
 # the program's directory so a program linked against build/libiogate.so finds it.
@@ -73,7 +74,7 @@ start rpi5 "" '"gpio", "rio", "pads", "spi0"'
 
 status=0
 export LD_LIBRARY_PATH="$(dirname "$prog")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-run() { ${TEST_WRAPPER:-} "$prog" "$@" || status=1; }
+run() { IOGATE_SOCKET="$2" ${TEST_WRAPPER:-} "$prog" "$@" || status=1; }
 run rpi3 "$dir/rpi3.sock" 65536 4096
 run rpi4 "$dir/rpi4.sock" 64 16
 run rpi5 "$dir/rpi5.sock" 65536 4096
