@@ -173,7 +173,7 @@ check "the shared one needs libiogate.so.0, the static one not" \
 for prog in gpio17 gpio17s; do
     c_out="$(in_root setpriv --reuid tester --regid tester --init-groups /tmp/$prog 2>&1)" && c_rc=0 || c_rc=$?
     echo "  tester: /tmp/$prog -> $c_out"
-    check "the C program ($prog) drives GPIO17 high through the socket" test "$c_rc:$c_out" = "0:GPIO17 on gpio (bcm) is 1"
+    check "the C program ($prog) drives GPIO17 high through the socket" test "$c_rc:$c_out" = "0:GPIO17 (gpio line 17) is 1"
 done
 reloads_before="$(grep -c 'policy reloaded' "$log" || true)"
 kill -HUP "$daemon_pid"

@@ -4,7 +4,7 @@
 # with apt-get when run as root, then:
 #   1. builds the shared and static library with -Wall -Wextra -Werror (the Makefile's flags);
 #   2. make check: the wire tests (scripted fake daemon) and the tests against real iogated daemons
-#      on the mock Raspberry Pi 3, 4 and 5;
+#      on the mock Raspberry Pi 3, 4 and 5 and the BeagleBone Black;
 #   3. the same under valgrind (memcheck, leaks), then built with ASan and UBSan;
 #   4. make install DESTDIR=...: the test suite and examples/gpio17.c compiled against the INSTALLED
 #      header and iogate.pc (pkg-config), linked shared and static, and run against the daemons.
@@ -36,7 +36,7 @@ exported="$(nm -D --defined-only build/libiogate.so.0.1.0 | awk '{print $3}' | g
 [ -z "$exported" ] || { echo "test.sh: the shared library exports symbols outside iogate_*: $exported" >&2; exit 1; }
 echo "soname $soname; $(nm -D --defined-only build/libiogate.so.0.1.0 | grep -c ' T iogate_') functions exported"
 
-stage "make check: wire tests and real iogated on the mock Pi 3, 4, 5"
+stage "make check: wire tests and real iogated on the mock Pi 3, 4, 5 and BeagleBone Black"
 make -s check
 
 stage "make check under valgrind (memcheck, leaks are errors)"

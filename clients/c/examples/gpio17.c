@@ -11,7 +11,7 @@ int main(void) {
         (rc = iogate_gpio_set(g, &led, 1)) || (rc = iogate_gpio_get(g, &led, &level)))
         fprintf(stderr, "gpio17: %s (%s)\n", iogate_errmsg(g), iogate_status_name(iogate_status(g)));
     else
-        printf("GPIO17 on %s (%s) is %d\n", led.window, led.model == IOGATE_GPIO_RP1 ? "rp1" : "bcm", level);
+        printf("GPIO%u (%s line %u) is %d\n", led.number, led.window, led.line, level);
     iogate_close(g);
     return rc == 0 && level == 1 ? 0 : 1;
 }

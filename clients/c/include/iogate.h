@@ -250,6 +250,10 @@ struct iogate_pin {
  */
 int iogate_gpio_pin(iogate_t *g, unsigned number, struct iogate_pin *pin);
 
+/* Line `line` of the GPIO window named `window` (the CLI's "gpio1:17"). -ENOENT when that window is
+ * not a granted GPIO window of a known model or has no such line. */
+int iogate_gpio_pin_in(iogate_t *g, const char *window, unsigned line, struct iogate_pin *pin);
+
 /* Selects the pin's function (bcm: one atomic modify of GPFSELn; rp1: RIO OE, pad and CTRL in
  * one batch, as pinctrl-rp1.c does it; omap: the OE bit, in and out only). -EINVAL for a mode
  * the model does not have. */

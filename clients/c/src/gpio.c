@@ -129,37 +129,64 @@ static int check_pin(iogate_t *g, const struct iogate_pin *p) {
     return iogate__fail(g, IOGATE_ST_MALFORMED, EINVAL, "pin has an unknown GPIO model %d", (int)p->model);
 }
 
-IOGATE_EXPORT int iogate_gpio_pin(iogate_t *g, unsigned number, struct iogate_pin *pin) {
+/* The index in models[] of a window's GPIO register model, or -1 when it has none this library knows. */
+static int window_model(const struct iogate_window *w) {
+    for (size_t m = 0; m < sizeof models / sizeof models[0]; m++)
+        if (strcmp(w->model, models[m].name) == 0 && w->pins > 0 && w->pins <= models[m].max_pins) return (int)m;
+    return -1;
+}
+
+/* Finds a pin by its number across the GPIO windows (window == NULL) or by window and line. */
+static int find_pin(iogate_t *g, const char *window, unsigned number, struct iogate_pin *pin) {
     if (!g) return -EINVAL;
-    if (!pin) return iogate__fail(g, IOGATE_ST_MALFORMED, EINVAL, "iogate_gpio_pin: pin is NULL");
+    if (!pin) return iogate__fail(g, IOGATE_ST_MALFORMED, EINVAL, "pin is NULL");
     struct iogate_window *ws;
     size_t n;
     int rc = iogate_windows(g, &ws, &n);
     if (rc) return rc;
-    unsigned first = 0, total = 0;
+    unsigned first = 0;
+    char names[512] = "";
+    size_t used = 0;
     for (size_t i = 0; i < n; i++) {
-        for (size_t m = 0; m < sizeof models / sizeof models[0]; m++) {
-            if (strcmp(ws[i].model, models[m].name) != 0 || ws[i].pins == 0 || ws[i].pins > models[m].max_pins) continue;
-            total += ws[i].pins;
-            if (number >= first && number < first + ws[i].pins) {
-                memset(pin, 0, sizeof *pin);
-                pin->base = ws[i].base;
-                pin->model = models[m].model;
-                pin->line = number - first;
-                pin->number = number;
-                snprintf(pin->window, sizeof pin->window, "%s", ws[i].name);
-                iogate_windows_free(ws);
-                return 0;
-            }
-            first += ws[i].pins;
+        int m = window_model(&ws[i]);
+        if (m < 0) continue;
+        int k = snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", ws[i].name);
+        if (k > 0 && (size_t)k < sizeof names - used) used += (size_t)k;
+        unsigned line = window ? number : number - first;
+        int match = window ? strcmp(ws[i].name, window) == 0 : number >= first && number < first + ws[i].pins;
+        if (match && line < ws[i].pins) {
+            memset(pin, 0, sizeof *pin);
+            pin->base = ws[i].base;
+            pin->model = models[m].model;
+            pin->line = line;
+            pin->number = first + line;
+            snprintf(pin->window, sizeof pin->window, "%s", ws[i].name);
+            iogate_windows_free(ws);
+            return 0;
         }
+        if (match) {
+            rc = iogate__fail(g, IOGATE_ST_NOT_FOUND, ENOENT, "pin %u does not exist in GPIO window '%s'; its pins are 0...%u", number,
+                              ws[i].name, ws[i].pins - 1u);
+            iogate_windows_free(ws);
+            return rc;
+        }
+        first += ws[i].pins;
     }
     iogate_windows_free(ws);
-    if (total == 0)
+    if (first == 0)
         return iogate__fail(g, IOGATE_ST_NOT_FOUND, ENOENT,
                             "no GPIO window with a supported register model (bcm2835, bcm2711, rp1, omap) is granted to you");
+    if (window)
+        return iogate__fail(g, IOGATE_ST_NOT_FOUND, ENOENT, "no GPIO window '%s' is granted to you; GPIO windows: %s", window, names);
     return iogate__fail(g, IOGATE_ST_NOT_FOUND, ENOENT, "pin %u does not exist; the granted GPIO windows have pins 0...%u", number,
-                        total - 1);
+                        first - 1);
+}
+
+IOGATE_EXPORT int iogate_gpio_pin(iogate_t *g, unsigned number, struct iogate_pin *pin) { return find_pin(g, NULL, number, pin); }
+
+IOGATE_EXPORT int iogate_gpio_pin_in(iogate_t *g, const char *window, unsigned line, struct iogate_pin *pin) {
+    if (g && !window) return iogate__fail(g, IOGATE_ST_MALFORMED, EINVAL, "iogate_gpio_pin_in: window is NULL");
+    return find_pin(g, window, line, pin);
 }
 
 static int bad_mode(iogate_t *g, const struct iogate_pin *p, enum iogate_gpio_mode mode) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs a libiogate test program against real iogated daemons on the mock Raspberry Pi 3 (bcm2835),
-# Pi 4 (bcm2711, small max_block and max_batch) and Pi 5 (rp1), each with its own temporary
+# Pi 4 (bcm2711, small max_block and max_batch), Pi 5 (rp1) and BeagleBone Black (omap), each with its own temporary
 # configuration and socket; no root and no hardware needed.
 #
 #   tests/run.sh TEST_PROGRAM
@@ -32,7 +32,7 @@ trap cleanup EXIT
 start() {
     local board="$1" limits="$2" rw="$3" cfg="$dir/$1.toml"
     cat > "$cfg" <<CONF
-# libiogate tests: the mock $board, only this user; gpio (and rp1's rio, pads) and spi0 read-write,
+# libiogate tests: the mock $board, only this user; its GPIO windows and spi0 read-write,
 # uart0 read-only, everything else (i2c1 among it) outside the allowlist.
 device = "mock"
 board = "$board"
@@ -71,6 +71,7 @@ CONF
 start rpi3 "" '"gpio", "spi0"'
 start rpi4 $'max_block = 64\nmax_batch = 16' '"gpio", "spi0"'
 start rpi5 "" '"gpio", "rio", "pads", "spi0"'
+start beaglebone-black "" '"gpio0", "gpio1", "gpio2", "gpio3", "spi0"'
 
 status=0
 export LD_LIBRARY_PATH="$(dirname "$prog")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
@@ -78,7 +79,8 @@ run() { IOGATE_SOCKET="$2" ${TEST_WRAPPER:-} "$prog" "$@" || status=1; }
 run rpi3 "$dir/rpi3.sock" 65536 4096
 run rpi4 "$dir/rpi4.sock" 64 16
 run rpi5 "$dir/rpi5.sock" 65536 4096
+run beaglebone-black "$dir/beaglebone-black.sock" 65536 4096
 if [ "$status" != 0 ]; then
-    for b in rpi3 rpi4 rpi5; do echo "--- iogated $b log:"; tail -n 20 "$dir/$b.log"; done
+    for b in rpi3 rpi4 rpi5 beaglebone-black; do echo "--- iogated $b log:"; tail -n 20 "$dir/$b.log"; done
 fi
 exit "$status"

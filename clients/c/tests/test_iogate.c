@@ -3,8 +3,8 @@
  *
  *   test_iogate BOARD SOCKET MAX_BLOCK MAX_BATCH
  *
- * BOARD is rpi3 (bcm2835), rpi4 (bcm2711) or rpi5 (rp1). The daemon must grant the caller its
- * GPIO windows (rpi5: gpio, rio, pads) and spi0 read-write, uart0 read-only, and nothing else
+ * BOARD is rpi3 (bcm2835), rpi4 (bcm2711), rpi5 (rp1) or beaglebone-black (omap). The daemon must
+ * grant the caller its GPIO windows (rpi5: gpio, rio, pads; BeagleBone: gpio0-3) and spi0 read-write, uart0 read-only, and nothing else
  * (i2c1 stays outside), with [limits] max_block and max_batch as given. Every register change is
  * checked by reading the registers back; every refusal by its errno, the daemon's status code and
  * a message. Prints FAIL lines and a summary; exits 1 if anything failed.
@@ -78,6 +78,7 @@ static const struct iogate_window *find(const struct iogate_window *ws, size_t n
 
 struct board {
     const char *id;
+    const char *gpio_name; /* the GPIO window checked (the BeagleBone has gpio0..gpio3) */
     const char *model;
     unsigned pins;
     uint64_t gpio, spi0, uart0, i2c1; /* window bases from boards/NAME.toml */
@@ -86,9 +87,10 @@ struct board {
 };
 
 static const struct board boards[] = {
-    {"rpi3", "bcm2835", 54, 0x3f200000, 0x3f204000, 0x3f201000, 0x3f804000, 0x200, 3},
-    {"rpi4", "bcm2711", 58, 0xfe200000, 0xfe204000, 0xfe201000, 0xfe804000, 0x200, 3},
-    {"rpi5", "rp1", 54, 0x1f000d0000, 0x1f00050000, 0x1f00030000, 0x1f00074000, 0x130, 5},
+    {"rpi3", "gpio", "bcm2835", 54, 0x3f200000, 0x3f204000, 0x3f201000, 0x3f804000, 0x200, 3},
+    {"rpi4", "gpio", "bcm2711", 58, 0xfe200000, 0xfe204000, 0xfe201000, 0xfe804000, 0x200, 3},
+    {"rpi5", "gpio", "rp1", 54, 0x1f000d0000, 0x1f00050000, 0x1f00030000, 0x1f00074000, 0x130, 5},
+    {"beaglebone-black", "gpio1", "omap", 32, 0x4804c000, 0x48030000, 0x44e09000, 0x4802a000, 0x400, 6},
 };
 
 static void test_open(const char *socket_path) {
@@ -145,7 +147,7 @@ static void test_windows(const struct board *b) {
     size_t n = 0;
     OK(iogate_windows(g, &ws, &n));
     CHECK(n == b->windows, "%zu windows; expected %zu", n, b->windows);
-    const struct iogate_window *gpio = find(ws, n, "gpio"), *spi = find(ws, n, "spi0"), *uart = find(ws, n, "uart0");
+    const struct iogate_window *gpio = find(ws, n, b->gpio_name), *spi = find(ws, n, "spi0"), *uart = find(ws, n, "uart0");
     CHECK(gpio && gpio->base == b->gpio && gpio->writable && strcmp(gpio->model, b->model) == 0 && gpio->pins == b->pins,
           "gpio window: base 0x%llX, writable %d, model '%s', pins %u", gpio ? (unsigned long long)gpio->base : 0, gpio ? gpio->writable : -1,
           gpio ? gpio->model : "", gpio ? gpio->pins : 0);
@@ -163,10 +165,13 @@ static void test_windows(const struct board *b) {
     uint64_t a = 0;
     OK(iogate_resolve(g, "spi0+0x10", &a));
     CHECK(a == b->spi0 + 0x10, "spi0+0x10 -> 0x%llX", (unsigned long long)a);
-    OK(iogate_resolve(g, " gpio ", &a));
-    CHECK(a == b->gpio, "gpio -> 0x%llX", (unsigned long long)a);
-    OK(iogate_resolve(g, "gpio+52", &a));
-    CHECK(a == b->gpio + 52, "gpio+52 (decimal) -> 0x%llX", (unsigned long long)a);
+    char expr[64];
+    snprintf(expr, sizeof expr, " %s ", b->gpio_name);
+    OK(iogate_resolve(g, expr, &a));
+    CHECK(a == b->gpio, "'%s' -> 0x%llX", expr, (unsigned long long)a);
+    snprintf(expr, sizeof expr, "%s+52", b->gpio_name);
+    OK(iogate_resolve(g, expr, &a));
+    CHECK(a == b->gpio + 52, "%s (decimal) -> 0x%llX", expr, (unsigned long long)a);
     OK(iogate_resolve(g, "0xFE20_001C", &a));
     CHECK(a == 0xFE20001C, "0xFE20_001C -> 0x%llX", (unsigned long long)a);
     OK(iogate_resolve(g, "0b101", &a));
@@ -477,6 +482,11 @@ static void test_gpio_bcm(const struct board *b) {
     OK(iogate_gpio_set(g, &last, 1));
     CHECK(rd(lev0 + 4, 4) & (1u << ((b->pins - 1) - 32)), "GPLEV1 shows pin %u high", b->pins - 1);
     REFUSED(iogate_gpio_pin(g, b->pins, &p), ENOENT, IOGATE_ST_NOT_FOUND, "pins 0...");
+    struct iogate_pin named;
+    OK(iogate_gpio_pin_in(g, "gpio", 17, &named));
+    CHECK(named.base == b->gpio && named.line == 17 && named.number == 17, "gpio:17 is pin 17");
+    REFUSED(iogate_gpio_pin_in(g, "gpio", b->pins, &named), ENOENT, IOGATE_ST_NOT_FOUND, "its pins are 0...");
+    REFUSED(iogate_gpio_pin_in(g, "uart0", 1, &named), ENOENT, IOGATE_ST_NOT_FOUND, "GPIO windows: gpio");
 }
 
 static void test_gpio_rp1(const struct board *b) {
@@ -546,6 +556,48 @@ static void test_gpio_rp1(const struct board *b) {
     REFUSED(iogate_gpio_pin(g, 54, &p), ENOENT, IOGATE_ST_NOT_FOUND, "pins 0...53");
 }
 
+static void test_gpio_omap(const struct board *b) {
+    section("gpio: omap (BeagleBone Black, 4 banks)");
+    struct iogate_pin p;
+    OK(iogate_gpio_pin(g, 49, &p)); /* Linux numbering: gpio1 line 17 */
+    CHECK(p.base == b->gpio && p.line == 17 && p.number == 49 && strcmp(p.window, "gpio1") == 0 && p.model == IOGATE_GPIO_OMAP,
+          "pin 49 is gpio1 line 17 (window %s, line %u)", p.window, p.line);
+    struct iogate_pin q;
+    OK(iogate_gpio_pin_in(g, "gpio1", 17, &q));
+    CHECK(q.base == p.base && q.line == 17 && q.number == 49, "gpio1:17 is pin 49");
+    uint64_t oe = b->gpio + 0x134, datain = b->gpio + 0x138, dataout = b->gpio + 0x13c;
+    CHECK(rd(oe, 4) == 0xFFFFFFFF, "mock start: OE all ones (inputs)");
+    enum iogate_gpio_mode m = IOGATE_MODE_NONE;
+    OK(iogate_gpio_get_mode(g, &p, &m));
+    CHECK(m == IOGATE_MODE_IN, "get_mode at reset: %s", iogate_gpio_mode_name(m));
+    OK(iogate_gpio_set_mode(g, &p, IOGATE_MODE_OUT));
+    CHECK(rd(oe, 4) == (0xFFFFFFFF & ~(1u << 17)), "OE bit 17 cleared, the others kept: 0x%llX", (unsigned long long)rd(oe, 4));
+    OK(iogate_gpio_get_mode(g, &p, &m));
+    CHECK(m == IOGATE_MODE_OUT, "get_mode: %s", iogate_gpio_mode_name(m));
+    int level = -1;
+    OK(iogate_gpio_set(g, &p, 1));
+    CHECK((rd(dataout, 4) & (1u << 17)) && (rd(datain, 4) & (1u << 17)), "SETDATAOUT: DATAOUT and DATAIN bit 17 high");
+    OK(iogate_gpio_get(g, &p, &level));
+    CHECK(level == 1, "get -> %d", level);
+    OK(iogate_gpio_set(g, &p, 0));
+    CHECK(!(rd(dataout, 4) & (1u << 17)) && !(rd(datain, 4) & (1u << 17)), "CLEARDATAOUT: bit 17 low");
+    OK(iogate_gpio_get(g, &p, &level));
+    CHECK(level == 0, "get -> %d", level);
+    REFUSED(iogate_gpio_set_mode(g, &p, IOGATE_MODE_ALT0), EINVAL, IOGATE_ST_NOT_FOUND, "allowed: in, out");
+    REFUSED(iogate_gpio_set_pull(g, &p, IOGATE_PULL_UP), EOPNOTSUPP, IOGATE_ST_NOT_FOUND, "no pull registers");
+    enum iogate_gpio_pull pull;
+    REFUSED(iogate_gpio_get_pull(g, &p, &pull), EOPNOTSUPP, IOGATE_ST_NOT_FOUND, "cannot be read back");
+    OK(iogate_gpio_set_mode(g, &p, IOGATE_MODE_IN));
+    CHECK(rd(oe, 4) == 0xFFFFFFFF, "input: OE bit 17 set again");
+    struct iogate_pin last;
+    OK(iogate_gpio_pin(g, 127, &last));
+    CHECK(strcmp(last.window, "gpio3") == 0 && last.line == 31, "pin 127 is gpio3 line 31");
+    OK(iogate_gpio_set_mode(g, &last, IOGATE_MODE_OUT));
+    CHECK(rd(0x481ae000 + 0x134, 4) == 0x7FFFFFFF, "gpio3 OE bit 31 cleared");
+    REFUSED(iogate_gpio_pin(g, 128, &p), ENOENT, IOGATE_ST_NOT_FOUND, "pins 0...127");
+    REFUSED(iogate_gpio_pin_in(g, "gpio4", 0, &p), ENOENT, IOGATE_ST_NOT_FOUND, "GPIO windows: gpio0, gpio1, gpio2, gpio3");
+}
+
 int main(int argc, char **argv) {
     if (argc != 5) {
         fprintf(stderr, "usage: %s BOARD SOCKET MAX_BLOCK MAX_BATCH\n", argv[0]);
@@ -555,7 +607,7 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof boards / sizeof boards[0]; i++)
         if (strcmp(boards[i].id, argv[1]) == 0) b = &boards[i];
     if (!b) {
-        fprintf(stderr, "test_iogate: unknown board '%s' (rpi3, rpi4, rpi5)\n", argv[1]);
+        fprintf(stderr, "test_iogate: unknown board '%s' (rpi3, rpi4, rpi5, beaglebone-black)\n", argv[1]);
         return 2;
     }
     const char *socket_path = argv[2];
@@ -575,6 +627,7 @@ int main(int argc, char **argv) {
     test_refusals(b);
     test_batches(b, socket_path);
     if (strcmp(b->model, "rp1") == 0) test_gpio_rp1(b);
+    else if (strcmp(b->model, "omap") == 0) test_gpio_omap(b);
     else test_gpio_bcm(b);
     section(NULL);
     iogate_close(g);
