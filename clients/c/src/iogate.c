@@ -158,12 +158,19 @@ int iogate__fail(iogate_t *g, int status, int err, const char *fmt, ...) {
     return -err;
 }
 
+/* strerror is not thread-safe; this is (XSI strerror_r into the caller's buffer). */
+static const char *errno_text(int e, char *buf, size_t len) {
+    if (strerror_r(e, buf, len) != 0) snprintf(buf, len, "error %d", e);
+    return buf;
+}
+
 /* Records a failed system call (errno e) while talking to the daemon; the stream is then unusable. */
 static int fail_io(iogate_t *g, int e, const char *what) {
+    char t[128];
     g->broken = 1;
     if (e == EPIPE || e == ECONNRESET)
-        return fail(g, IOGATE_ST_UNREACHABLE, ECONNRESET, "iogated closed the connection (%s: %s)", what, strerror(e));
-    return fail(g, IOGATE_ST_SYSTEM, e, "%s on the iogated socket failed: %s", what, strerror(e));
+        return fail(g, IOGATE_ST_UNREACHABLE, ECONNRESET, "iogated closed the connection (%s: %s)", what, errno_text(e, t, sizeof t));
+    return fail(g, IOGATE_ST_SYSTEM, e, "%s on the iogated socket failed: %s", what, errno_text(e, t, sizeof t));
 }
 
 IOGATE_EXPORT int iogate_status(const iogate_t *g) { return g ? g->status : IOGATE_ST_OK; }
@@ -310,7 +317,11 @@ static int connect_socket(iogate_t *g, const char *path) {
                     path, n, sizeof sa.sun_path - 1);
     memcpy(sa.sun_path, path, n);
     g->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (g->fd < 0) return fail(g, IOGATE_ST_SYSTEM, errno, "socket(AF_UNIX) failed: %s", strerror(errno));
+    char t[128];
+    if (g->fd < 0) {
+        int e = errno;
+        return fail(g, IOGATE_ST_SYSTEM, e, "socket(AF_UNIX) failed: %s", errno_text(e, t, sizeof t));
+    }
     if (connect(g->fd, (struct sockaddr *)&sa, sizeof sa) == 0) return 0;
     int e = errno;
     if (e == EINTR || e == EINPROGRESS) {
@@ -328,7 +339,7 @@ static int connect_socket(iogate_t *g, const char *path) {
                        : e == EACCES ? " (not allowed by the socket's mode and group: ask to be added to its group)"
                        : e == ECONNREFUSED ? " (nobody is listening: iogated is not running)"
                        : "";
-    return fail(g, IOGATE_ST_UNREACHABLE, e, "cannot connect to iogated at %s: %s%s", path, strerror(e), hint);
+    return fail(g, IOGATE_ST_UNREACHABLE, e, "cannot connect to iogated at %s: %s%s", path, errno_text(e, t, sizeof t), hint);
 }
 
 static int hello(iogate_t *g, unsigned max_version) {
