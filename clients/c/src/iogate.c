@@ -16,9 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
-
 
 /* Opcodes and fixed values of the protocol (PROTOCOL.md sections 3 and 5). */
 enum {
@@ -137,18 +135,7 @@ static int status_errno(int status) {
     }
 }
 
-/* Records a local failure; returns -err. */
-IOGATE_PRINTF(4, 5)
-static int fail(iogate_t *g, int status, int err, const char *fmt, ...) {
-    va_list ap;
-    g->status = status;
-    va_start(ap, fmt);
-    vsnprintf(g->message, sizeof g->message, fmt, ap);
-    va_end(ap);
-    return -err;
-}
-
-/* The same for gpio.c (not exported from the shared library). */
+/* Records a local failure (status code and message); returns -err. */
 int iogate__fail(iogate_t *g, int status, int err, const char *fmt, ...) {
     va_list ap;
     g->status = status;
@@ -157,6 +144,7 @@ int iogate__fail(iogate_t *g, int status, int err, const char *fmt, ...) {
     va_end(ap);
     return -err;
 }
+#define fail iogate__fail /* its short name in this file */
 
 /* strerror is not thread-safe; this is (XSI strerror_r into the caller's buffer). */
 static const char *errno_text(int e, char *buf, size_t len) {
@@ -506,15 +494,12 @@ IOGATE_EXPORT int iogate_write(iogate_t *g, uint64_t addr, unsigned width, uint6
     uint8_t w = 0;
     int rc = width_byte(g, width, &w);
     if (rc) return rc;
-    uint8_t le[255] = {0};
-    put_le(le, value, w < 8 ? w : 8);
-    if (valid_width(w)) {
-        /* host_element reads host order: hand it the value in host order. */
-        uint8_t host[8];
-        set_host_element(host, w, 0, value);
-        return write_request(g, addr, w, 1, host, 0);
-    }
-    return write_request(g, addr, w, 1, le, 0);
+    /* One element as write_request takes it: host order for the widths the protocol has; for
+     * any other width (which the daemon refuses) the value's bytes little-endian, zero-padded. */
+    uint8_t element[255] = {0};
+    if (valid_width(w)) set_host_element(element, w, 0, value);
+    else put_le(element, value, w < 8 ? w : 8);
+    return write_request(g, addr, w, 1, element, 0);
 }
 
 IOGATE_EXPORT int iogate_write_block(iogate_t *g, uint64_t addr, unsigned width, size_t count, const void *buf) {
