@@ -37,7 +37,7 @@ public final class IOGateClient {
         }
         let fd: Int32
         do throws(Errno) { fd = try openUnixStreamSocket() } catch {
-            throw IOGateError(.unreachable, "socket(): \(error.message)")
+            throw IOGateError(.unreachable, "socket(): \(error.message)", details: .init(errno: error.code, call: error.call))
         }
         do throws(Errno) { try address.connect(fd) } catch {
             Descriptor.close(fd)
@@ -45,7 +45,9 @@ public final class IOGateClient {
                 error.code == ENOENT
                 ? " (is iogated running? set --socket or IOGATE_SOCKET)"
                 : error.code == EACCES ? " (no permission on the socket; are you in its group?)" : ""
-            throw IOGateError(.unreachable, "cannot connect to \(socketPath): \(error.message)\(hint)")
+            throw IOGateError(
+                .unreachable, "cannot connect to \(socketPath): \(error.message)\(hint)",
+                details: .init(errno: error.code, call: "connect \(socketPath)"))
         }
         self.fd = fd
         self.serverHello = ServerHello(version: 0, maxFrame: UInt32(Frame.handshakeLimit), maxBatch: 0, maxBlock: 0)

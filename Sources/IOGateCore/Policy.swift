@@ -140,11 +140,14 @@ public struct Allowlist: Sendable {
         }
         guard address & (w - 1) == 0 else {
             throw IOGateError(
-                .misaligned, "address \(hex(address)) is not aligned to the \(width.bits)-bit width; it must be a multiple of \(w)")
+                .misaligned, "address \(hex(address)) is not aligned to the \(width.bits)-bit width; it must be a multiple of \(w)",
+                details: .init(address: address, size: w))
         }
         let (size, overflow) = w.multipliedReportingOverflow(by: count)
         guard !overflow, count > 0, address.addingReportingOverflow(size - 1).overflow == false else {
-            throw IOGateError(.outsideAllowlist, "access at \(hex(address)) of \(count) x \(width.bits)-bit wraps past 2^64")
+            throw IOGateError(
+                .outsideAllowlist, "access at \(hex(address)) of \(count) x \(width.bits)-bit wraps past 2^64",
+                details: .init(address: address, granted: entries))
         }
         var readOnlyHit = -1
         for i in entries.indices where entries[i].range.contains(address, size: size) {
@@ -154,7 +157,8 @@ public struct Allowlist: Sendable {
         if readOnlyHit >= 0 {
             throw IOGateError(
                 .readOnly,
-                "write of \(width.bits) bits at \(hex(address)) refused: \(client) has only read access to \(entries[readOnlyHit])")
+                "write of \(width.bits) bits at \(hex(address)) refused: \(client) has only read access to \(entries[readOnlyHit])",
+                details: .init(address: address, size: size, granted: [entries[readOnlyHit]]))
         }
         throw refusal(address, size: size, width: width)
     }
@@ -162,11 +166,14 @@ public struct Allowlist: Sendable {
     @usableFromInline
     func refusal(_ address: UInt64, size: UInt64, width: AccessWidth) -> IOGateError {
         if entries.isEmpty {
-            return IOGateError(.outsideAllowlist, "\(client) has no grant; access of \(size) bytes at \(hex(address)) refused")
+            return IOGateError(
+                .outsideAllowlist, "\(client) has no grant; access of \(size) bytes at \(hex(address)) refused",
+                details: .init(address: address, size: size))
         }
         let granted = entries.map(\.description).joined(separator: ", ")
         return IOGateError(
             .outsideAllowlist,
-            "access of \(size) bytes at \(hex(address)) (\(width.bits)-bit) is outside the allowlist of \(client); granted: [\(granted)]")
+            "access of \(size) bytes at \(hex(address)) (\(width.bits)-bit) is outside the allowlist of \(client); granted: [\(granted)]",
+            details: .init(address: address, size: size, granted: entries))
     }
 }

@@ -167,7 +167,7 @@ public enum Codec {
         case 8: width = .double
         default:
             do { width = try AccessWidth.decode(p[offset + 1]) } catch {
-                throw IOGateError(error.code, "batch operation #\(i): \(error.message)")
+                throw error.inBatch(operation: i, prefix: "batch operation #\(i): ")
             }
         }
         // Bytes 2..7 of the operation: padding, checked with one load.
@@ -253,10 +253,19 @@ public enum Codec {
 
     // MARK: Responses
 
-    /// Encodes an error response: the status and the message as UTF-8.
-    public static func encodeError(_ error: IOGateError, opcode: UInt8, id: UInt32, into w: inout ByteWriter) {
+    /// Encodes an error response: the status and the message as UTF-8; with `details` (protocol
+    /// version 3 and later) a zero byte and the error's typed details follow (section 7.1).
+    public static func encodeError(_ error: IOGateError, opcode: UInt8, id: UInt32, details: Bool = false, into w: inout ByteWriter) {
         w.beginFrame(FrameHeader(opcode: opcode, flags: Frame.responseFlag, status: error.code.rawValue, id: id))
-        w.bytes.append(contentsOf: error.message.utf8.prefix(Frame.handshakeLimit - 64))
+        // A zero byte would end the message early for a version 3 reader; messages have none, but
+        // an error can quote what a client sent. With details, the message leaves them room.
+        let detailed = details && !error.details.isEmpty
+        let room = Frame.handshakeLimit - 64 - (detailed ? 1 + ErrorDetailsCodec.limit : 0)
+        w.bytes.append(contentsOf: error.message.utf8.prefix(room).map { $0 == 0 ? 0x20 : $0 })
+        if detailed {
+            w.u8(0)
+            ErrorDetailsCodec.append(error.details, to: &w.bytes)
+        }
         w.endFrame()
     }
 
@@ -292,9 +301,13 @@ public enum Codec {
         }
     }
 
-    /// Turns an error response's status and body into the daemon's error.
+    /// Turns an error response's status and body into the daemon's error: the message, and the
+    /// typed details after a zero byte when the daemon sent them (version 3).
     public static func decodeError(status: UInt16, body: UnsafeRawBufferPointer) -> IOGateError {
-        IOGateError(IOGateError.Code(rawValue: status), String(decoding: body, as: UTF8.self))
+        let bytes = Array(body)
+        let end = bytes.firstIndex(of: 0) ?? bytes.count
+        let details = end < bytes.count ? ErrorDetailsCodec.decode(bytes[(end + 1)...]) : IOGateError.Details()
+        return IOGateError(IOGateError.Code(rawValue: status), String(decoding: bytes[..<end], as: UTF8.self), details: details)
     }
 
     public static func decodeHello(_ r: inout ByteReader) throws(IOGateError) -> ServerHello {

@@ -27,8 +27,11 @@ public enum BatchKind: UInt8, Sendable {
 /// Framing constants of protocol version 1. See docs/PROTOCOL.md.
 public enum Frame {
     /// The highest protocol version this build speaks. Version 2 is version 1 plus the compact
-    /// batch (`0x21`); a hello gets the highest version both sides speak.
-    public static let version: UInt16 = 2
+    /// batch (`0x21`); version 3 adds typed details to error responses (`errorDetailsSince`); a
+    /// hello gets the highest version both sides speak.
+    public static let version: UInt16 = 3
+    /// The first version whose error responses carry typed details after the message.
+    public static let errorDetailsSince: UInt16 = 3
     /// The lowest protocol version this build speaks.
     public static let minVersion: UInt16 = 1
     /// `"IOGT"` read as a little-endian UInt32, at the start of every hello.

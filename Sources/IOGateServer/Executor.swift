@@ -157,7 +157,7 @@ public final class Executor {
             .busFault,
             "bus fault at physical address \(hex(address)): nothing answered the access (an address past the end of the "
                 + "device file, a powered-down block, or no device there); the accesses before it in this request took "
-                + "effect, it and those after it did not run")
+                + "effect, it and those after it did not run", details: .init(address: address))
     }
 
     /// Throws `busFaultError()` if there is one.
@@ -343,7 +343,7 @@ struct BatchChecker {
 
     /// The error of a batch refused because of operation `index`.
     static func refusal(_ error: IOGateError, index: Int) -> IOGateError {
-        IOGateError(error.code, "batch operation #\(index) refused, nothing was run: \(error.message)")
+        error.inBatch(operation: index, prefix: "batch operation #\(index) refused, nothing was run: ")
     }
 }
 

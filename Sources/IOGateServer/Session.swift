@@ -67,7 +67,7 @@ final class Session {
 
     @discardableResult
     func send(error: IOGateError, opcode: UInt8, id: UInt32) -> Bool {
-        Codec.encodeError(error, opcode: opcode, id: id, into: &out)
+        Codec.encodeError(error, opcode: opcode, id: id, details: version >= Frame.errorDetailsSince, into: &out)
         return flush()
     }
 

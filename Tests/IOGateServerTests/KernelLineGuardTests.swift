@@ -139,6 +139,8 @@ final class KernelLineGuardDaemonTests {
             #expect(error.message.contains("pin 17"), "\(error.message)")
             #expect(error.message.contains("\"led0\""), "\(error.message)")
             #expect(error.message.contains("output"), "\(error.message)")
+            #expect(error.details.pin == 17 && error.details.consumer == "led0", "\(error.details)")
+            #expect(error.details.address == 0xFE20_001C)
         }
         do {
             try pin17.setFunction(.input, c)
@@ -165,6 +167,7 @@ final class KernelLineGuardDaemonTests {
             Issue.record("batch allowed")
         } catch {
             #expect(error.code == .lineBusy && error.message.contains("batch operation #1"), "\(error.message)")
+            #expect(error.details.operation == 1 && error.details.pin == 17, "\(error.details)")
         }
         #expect(try c.read(0xFE20_0034) == before)
         // A claim without a consumer name (a strict pin controller's mux) also protects the line.
