@@ -68,7 +68,8 @@ public struct BoardHeader: Hashable, Sendable {
             }
             if case .gpio(let n) = pin {
                 if let other = seen[n] {
-                    throw section.error("physical pin \(physical) is GPIO\(n), which physical pin \(other) already is", line: item.position.line)
+                    throw section.error(
+                        "physical pin \(physical) is GPIO\(n), which physical pin \(other) already is", line: item.position.line)
                 }
                 seen[n] = physical
             }
@@ -88,12 +89,15 @@ public struct BoardHeader: Hashable, Sendable {
                 try fail("physical pin \(physical) is \"\(text)\"; expected GPIO followed by a decimal number, e.g. \"GPIO17\"")
             }
             guard n < gpioCount else {
-                let have = gpioCount == 0 ? "the board has no GPIO window with a register model" : "the board's GPIO windows have GPIO0...GPIO\(gpioCount - 1)"
+                let have =
+                    gpioCount == 0
+                    ? "the board has no GPIO window with a register model" : "the board's GPIO windows have GPIO0...GPIO\(gpioCount - 1)"
                 try fail("physical pin \(physical) is \(text), but \(have)")
             }
             return .gpio(n)
         }
         try fail(
-            "physical pin \(physical) is \"\(text)\"; expected \"GPIO<n>\" or one of \(fixedNames.map { "\"\($0)\"" }.joined(separator: ", "))")
+            "physical pin \(physical) is \"\(text)\"; expected \"GPIO<n>\" or one of \(fixedNames.map { "\"\($0)\"" }.joined(separator: ", "))"
+        )
     }
 }

@@ -45,19 +45,26 @@ private func parse(_ header: String) throws -> Board { try Board.parse(text: boa
     }
 
     /// Each bad header map is refused with its line and what is wrong.
-    @Test(arguments: [
-        ("[header]\nname = \"P1\"\nsource = \"s\"\npins = [\"3V3\", \"VCC\"]", 17, ["physical pin 2 is \"VCC\"", "\"GPIO<n>\" or one of"]),
-        ("[header]\nname = \"P1\"\nsource = \"s\"\npins = [\"GPIO54\"]", 17, ["physical pin 1 is GPIO54", "GPIO0...GPIO53"]),
-        ("[header]\nname = \"P1\"\nsource = \"s\"\npins = [\"GPIO4\", \"GPIO4\"]", 17, ["physical pin 2 is GPIO4", "physical pin 1 already"]),
-        ("[header]\nname = \"P1\"\nsource = \"s\"\npins = [\"GPIOx\"]", 17, ["\"GPIOx\"", "decimal number"]),
-        ("[header]\nname = \"P1\"\nsource = \"s\"\npins = [\"GPIO-1\"]", 17, ["\"GPIO-1\""]),
-        ("[header]\nname = \"P1\"\nsource = \"s\"\npins = [17]", 17, ["physical pin 1 in 'pins' is an integer", "expected a string"]),
-        ("[header]\nname = \"P1\"\nsource = \"s\"\npins = []", 17, ["'pins' is empty"]),
-        ("[header]\nname = \"P1\"\nsource = \"  \"\npins = [\"GND\"]", 16, ["'source' is empty"]),
-        ("[header]\nname = \"P1\"\nsource = \"s\"", 14, ["missing required key 'pins'"]),
-        ("[header]\nname = \"P1\"\nsource = \"s\"\npins = [\"GND\"]\nlength = 40", 18, ["length"]),
-        ("[[header]]\nname = \"P1\"\nsource = \"s\"\npins = [\"GND\"]", 14, ["'header' is an array", "expected a table ([header])"]),
-    ] as [(String, Int, [String])])
+    @Test(
+        arguments: [
+            (
+                "[header]\nname = \"P1\"\nsource = \"s\"\npins = [\"3V3\", \"VCC\"]", 17,
+                ["physical pin 2 is \"VCC\"", "\"GPIO<n>\" or one of"]
+            ),
+            ("[header]\nname = \"P1\"\nsource = \"s\"\npins = [\"GPIO54\"]", 17, ["physical pin 1 is GPIO54", "GPIO0...GPIO53"]),
+            (
+                "[header]\nname = \"P1\"\nsource = \"s\"\npins = [\"GPIO4\", \"GPIO4\"]", 17,
+                ["physical pin 2 is GPIO4", "physical pin 1 already"]
+            ),
+            ("[header]\nname = \"P1\"\nsource = \"s\"\npins = [\"GPIOx\"]", 17, ["\"GPIOx\"", "decimal number"]),
+            ("[header]\nname = \"P1\"\nsource = \"s\"\npins = [\"GPIO-1\"]", 17, ["\"GPIO-1\""]),
+            ("[header]\nname = \"P1\"\nsource = \"s\"\npins = [17]", 17, ["physical pin 1 in 'pins' is an integer", "expected a string"]),
+            ("[header]\nname = \"P1\"\nsource = \"s\"\npins = []", 17, ["'pins' is empty"]),
+            ("[header]\nname = \"P1\"\nsource = \"  \"\npins = [\"GND\"]", 16, ["'source' is empty"]),
+            ("[header]\nname = \"P1\"\nsource = \"s\"", 14, ["missing required key 'pins'"]),
+            ("[header]\nname = \"P1\"\nsource = \"s\"\npins = [\"GND\"]\nlength = 40", 18, ["length"]),
+            ("[[header]]\nname = \"P1\"\nsource = \"s\"\npins = [\"GND\"]", 14, ["'header' is an array", "expected a table ([header])"]),
+        ] as [(String, Int, [String])])
     func badHeaderIsRefused(_ text: String, _ line: Int, _ fragments: [String]) throws {
         let error = #expect(throws: IOGateError.self) { try parse(text) }
         guard let error else { return }
@@ -151,7 +158,8 @@ private func parse(_ header: String) throws -> Board { try Board.parse(text: boa
         #expect(bcm2835.functionName(pin: 45, .alt(5)) == nil && bcm2835.functionName(pin: 46, .alt(0)) == nil)
         for pin in 0..<46 {
             // Every documented pin of BCM2835/BCM2711 has a name in alt0 or alt1 (SA or SD lines, or SDA/SCL).
-            #expect(bcm2835.functionName(pin: pin, .alt(0)) != nil || bcm2835.functionName(pin: pin, .alt(1)) != nil || pin == 26 || pin == 27)
+            #expect(
+                bcm2835.functionName(pin: pin, .alt(0)) != nil || bcm2835.functionName(pin: pin, .alt(1)) != nil || pin == 26 || pin == 27)
             #expect(bcm2711.functionName(pin: pin, .alt(1)) != nil || bcm2711.functionName(pin: pin, .alt(0)) != nil)
         }
         for pin in 0..<28 { #expect(rp1.functionName(pin: pin, .alt(5)) == "SYS_RIO0\(pin)") }

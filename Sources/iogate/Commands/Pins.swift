@@ -29,7 +29,8 @@ struct Pins: ParsableCommand {
         let catalog = try BoardDirectory.catalog(BoardDirectory.locate(boards))
         let board = try pick(catalog, granted.map(\.0))
         guard let header = board.header else {
-            throw IOGateError(.notFound, "board \(board.id) (\(board.name)) has no [header] in its board file; boards with one: \(withHeaders(catalog))")
+            throw IOGateError(
+                .notFound, "board \(board.id) (\(board.name)) has no [header] in its board file; boards with one: \(withHeaders(catalog))")
         }
         let chips = (try? LibgpiodLineSource().chips()) ?? []
         // Board-wide GPIO numbers count across the board's modelled GPIO windows in file order.
@@ -47,7 +48,8 @@ struct Pins: ParsableCommand {
                 row.gpio = n
                 let line = n - bank.first
                 read(&row, bank: bank.window, layout: bank.layout, line: line, granted: granted, gate: gate)
-                if let chip = GPIOChipMatcher.chip(for: bank.window, among: chips)?.chip, let l = chip.lines.first(where: { $0.offset == line }),
+                if let chip = GPIOChipMatcher.chip(for: bank.window, among: chips)?.chip,
+                    let l = chip.lines.first(where: { $0.offset == line }),
                     l.used
                 {
                     row.consumer = l.consumer ?? "kernel"
