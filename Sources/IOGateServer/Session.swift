@@ -118,8 +118,10 @@ final class Session {
             return false
         }
         executor.refreshIfPolicyChanged()
-        do {
+        do throws(IOGateError) {
             try execute(request, opcode: header.opcode, id: header.id)
+            // A replay divergence met by this request's accesses fails it (docs/TRACE.md).
+            if let diverged = daemon.replay?.takeFailure() { throw diverged }
         } catch {
             daemon.auditRefusal(error, executor)
             return send(error: error, opcode: header.opcode, id: header.id)
@@ -154,6 +156,7 @@ final class Session {
             var results = CompactResultWriter(p)
             refused = executor.runValidatedBatch(batch, into: &results)
         }
+        if refused == nil, let diverged = daemon.replay?.takeFailure() { refused = diverged }
         out.endFrame()
         if let error = refused {
             daemon.auditRefusal(error, executor)
