@@ -72,6 +72,9 @@ public struct Trace: Hashable, Sendable {
     /// Parses a trace. `board` resolves `WINDOW+0xOFFSET` places (a trace recorded on another
     /// board is refused); errors name `file`, the line and what is wrong.
     public static func parse(text: String, file: String, board: Board?) throws(IOGateError) -> Trace {
+        guard !text.isEmpty else {
+            throw IOGateError(.config, "\(file): empty file; an iogate trace starts with '\(TraceFormat.magic) \(TraceFormat.version)'")
+        }
         var version: Int?
         var traceBoard: String?
         var records: [TraceRecord] = []
@@ -106,10 +109,8 @@ public struct Trace: Hashable, Sendable {
             if line.isEmpty || line.hasPrefix("#") { continue }
             records.append(try record(line, number: n, board: board, fail: fail))
         }
-        guard let version else {
-            throw IOGateError(.config, "\(file): empty file; an iogate trace starts with '\(TraceFormat.magic) \(TraceFormat.version)'")
-        }
-        return Trace(version: version, board: traceBoard, records: records)
+        // A non-empty text has a first line, which set the version or threw.
+        return Trace(version: version ?? TraceFormat.version, board: traceBoard, records: records)
     }
 
     static func record(_ line: Substring, number: Int, board: Board?, fail: (String) -> IOGateError) throws(IOGateError) -> TraceRecord {
