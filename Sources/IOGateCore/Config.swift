@@ -90,7 +90,9 @@ public struct Config: Sendable {
         if let d = try top.string("device") {
             guard !d.isEmpty else { throw top.error("'device' is empty; expected a path such as /dev/mem, or \"mock\"", key: "device") }
             if d.hasPrefix("replay:") {
-                guard d.count > 7 else { throw top.error("'device' is \"replay:\" with no trace file; expected \"replay:PATH\"", key: "device") }
+                guard d.count > 7 else {
+                    throw top.error("'device' is \"replay:\" with no trace file; expected \"replay:PATH\"", key: "device")
+                }
                 c.device = .replay(String(d.dropFirst(7)))
             } else {
                 c.device = d == "mock" ? .mock : .path(d)

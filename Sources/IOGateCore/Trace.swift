@@ -87,14 +87,16 @@ public struct Trace: Hashable, Sendable {
                     let found = line.isEmpty ? "an empty line" : "'\(line.prefix(60))'"
                     throw fail(
                         "not an iogate trace: the first line must be '\(TraceFormat.magic) <version>' (docs/TRACE.md); found \(found). "
-                            + "A trace written by an iogated older than format version 1, or appended to a file that was not empty, has no such line")
+                            + "A trace written by an iogated older than format version 1, or appended to a file that was not empty, has no such line"
+                    )
                 }
                 let words = line.dropFirst(TraceFormat.magic.count).split(separator: " ")
                 guard let v = words.first.flatMap({ Int($0) }) else {
                     throw fail("the header '\(line)' has no format version after '\(TraceFormat.magic)'")
                 }
                 guard v == TraceFormat.version else {
-                    throw fail("trace format version \(v) is not supported; this build reads version \(TraceFormat.version) (docs/TRACE.md)")
+                    throw fail(
+                        "trace format version \(v) is not supported; this build reads version \(TraceFormat.version) (docs/TRACE.md)")
                 }
                 for w in words.dropFirst() {
                     guard w.hasPrefix("board="), w.count > 6 else { throw fail("unknown header field '\(w)'; expected board=ID") }

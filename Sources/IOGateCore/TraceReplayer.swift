@@ -81,7 +81,8 @@ public struct TraceReplayer: Sendable {
     /// `W gpio+0x1C 32 0x00020000` for a store, `R gpio+0x34 32` for a load.
     func describe(write: Bool, _ address: UInt64, _ width: AccessWidth, _ value: UInt64?) -> String {
         let place =
-            board?.windows.first { $0.range.contains(address, size: 1) }.map { "\($0.name)+\(hex(address - $0.range.base))" } ?? hex(address)
+            board?.windows.first { $0.range.contains(address, size: 1) }.map { "\($0.name)+\(hex(address - $0.range.base))" }
+            ?? hex(address)
         return "\(write ? "W" : "R") \(place) \(width.bits)" + (value.map { " \(hex($0, digits: width.hexDigits))" } ?? "")
     }
 }

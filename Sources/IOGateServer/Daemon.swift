@@ -94,7 +94,9 @@ public final class Daemon: @unchecked Sendable {
             windows = PhysicalRange.union(ranges).enumerated().map { ServedWindow(range: $1, name: windowName($1), space: mock, index: $0) }
         case .replay:
             guard let replay else { throw IOGateError(.config, "\(config.file): the replay trace was not loaded") }
-            windows = PhysicalRange.union(ranges).enumerated().map { ServedWindow(range: $1, name: windowName($1), space: replay, index: $0) }
+            windows = PhysicalRange.union(ranges).enumerated().map {
+                ServedWindow(range: $1, name: windowName($1), space: replay, index: $0)
+            }
         case .path(let path):
             let iomem = try checkRAM(path: path)
             let writable = policy.grants.filter { $0.access == .rw }.flatMap { $0.ranges.map(\.range) }

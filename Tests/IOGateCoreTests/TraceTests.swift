@@ -24,7 +24,9 @@ private let good = """
         #expect(
             TraceFormat.line(write: true, label: "gpio+0x1C", width: .word, value: 0x20000, uid: 1000, pid: 42)
                 == "W gpio+0x1C 32 0x00020000 uid=1000 pid=42")
-        #expect(TraceFormat.line(write: false, label: "uart0+0x18", width: .half, value: 0x90, uid: 0, pid: 7) == "R uart0+0x18 16 0x0090 uid=0 pid=7")
+        #expect(
+            TraceFormat.line(write: false, label: "uart0+0x18", width: .half, value: 0x90, uid: 0, pid: 7)
+                == "R uart0+0x18 16 0x0090 uid=0 pid=7")
     }
 
     @Test func parsesRecordsWithTheirLinesAndAddresses() throws {
@@ -77,7 +79,9 @@ private let good = """
     }
 
     @Test func windowPlacesNeedABoard() {
-        let error = #expect(throws: IOGateError.self) { try Trace.parse(text: "# iogate-trace 1\nR gpio+0x4 32 0x0\n", file: "t.log", board: nil) }
+        let error = #expect(throws: IOGateError.self) {
+            try Trace.parse(text: "# iogate-trace 1\nR gpio+0x4 32 0x0\n", file: "t.log", board: nil)
+        }
         #expect(error?.message.contains("t.log:2: place 'gpio+0x4' names a window, but the replay has no board") == true)
         // Raw places need none.
         #expect((try? Trace.parse(text: "# iogate-trace 1\nR 0x1000+0x4 32 0x0\n", file: "t.log", board: nil))?.records.count == 1)
@@ -99,14 +103,18 @@ private let good = """
         #expect(try first.get() == 0)
         #expect(stores == [nil, nil])
         #expect(try byte.get() == 0x7F)
-        #expect(early?.message == "replay incomplete: 1 of 5 recorded accesses were never made, from t.log:8 (R gpio+0x34 32 0x00020000) on")
+        #expect(
+            early?.message == "replay incomplete: 1 of 5 recorded accesses were never made, from t.log:8 (R gpio+0x34 32 0x00020000) on")
         #expect(try last.get() == 0x0002_0000)
         #expect(r.verdict() == nil)
         #expect(r.summary == "5 of 5 recorded accesses matched")
     }
 
     @Test(arguments: [
-        (0xFE20_0004, AccessWidth.word, 0x0010_0000 as UInt64, "expected W gpio+0x4 32 0x00200000, got W gpio+0x4 32 0x00100000 (a different value)"),
+        (
+            0xFE20_0004, AccessWidth.word, 0x0010_0000 as UInt64,
+            "expected W gpio+0x4 32 0x00200000, got W gpio+0x4 32 0x00100000 (a different value)"
+        ),
         (0xFE20_0008, .word, 0x0020_0000, "expected W gpio+0x4 32 0x00200000, got W gpio+0x8 32 0x00200000 (a different place)"),
         (0xFE20_0004, .half, 0x0020, "expected W gpio+0x4 32 0x00200000, got W gpio+0x4 16 0x0020 (a different width)"),
     ])
@@ -138,7 +146,8 @@ private let good = """
     }
 
     @Test func anAccessAfterTheLastRecord() throws {
-        var r = TraceReplayer(trace: try Trace.parse(text: "# iogate-trace 1\nR 0x1000+0x0 32 0x5\n", file: "t.log", board: nil), file: "t.log", board: nil)
+        var r = TraceReplayer(
+            trace: try Trace.parse(text: "# iogate-trace 1\nR 0x1000+0x0 32 0x5\n", file: "t.log", board: nil), file: "t.log", board: nil)
         let first = r.load(0x1000, .word)
         let error = r.store(0x1004, .word, 1)
         #expect(try first.get() == 5)
@@ -146,5 +155,19 @@ private let good = """
             error?.message
                 == "replay diverged after the end of t.log (line 2, R 0x1000+0x0 32 0x00000005): got W 0x1004 32 0x00000001; the program made more accesses than were recorded"
         )
+    }
+}
+
+@Suite struct ReplayDeviceConfigTests {
+    @Test func replayDeviceNamesTheTrace() throws {
+        let grant = "[[grant]]\nuid = 1000\nIoBase = [0x1000]\nIoLen = [0x100]\naccess = \"ro\"\n"
+        let c = try Config.parse(text: "device = \"replay:/var/lib/ci/blink.trace\"\n" + grant, file: "c.toml")
+        #expect(c.device == .replay("/var/lib/ci/blink.trace"))
+        #expect(try Config.parse(text: "device = \"mock\"\n" + grant, file: "c.toml").device == .mock)
+    }
+
+    @Test func replayWithoutAPathIsRefused() {
+        let error = #expect(throws: IOGateError.self) { try Config.parse(text: "device = \"replay:\"\n", file: "c.toml") }
+        #expect(error?.message == "c.toml:1: 'device' is \"replay:\" with no trace file; expected \"replay:PATH\"")
     }
 }

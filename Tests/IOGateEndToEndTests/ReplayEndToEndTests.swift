@@ -102,7 +102,8 @@ final class ReplayEndToEndTests {
         #expect(r.status == 1)
         #expect(r.stdout == "1\n")
         #expect(
-            r.stderr == "iogate replay: replay failed: replay incomplete: 2 of 6 recorded accesses were never made, from \(trace):6 (R gpio+0x34 32 0x00020000) on\n"
+            r.stderr
+                == "iogate replay: replay failed: replay incomplete: 2 of 6 recorded accesses were never made, from \(trace):6 (R gpio+0x34 32 0x00020000) on\n"
         )
     }
 

@@ -65,7 +65,9 @@ struct Replay: ParsableCommand {
         let lines = (readTextFile(log) ?? "").split(separator: "\n")
         let verdict = lines.last { $0.hasPrefix("iogated: replay ") }
         if daemon.terminationStatus != 0 {
-            let why = verdict.map { String($0.dropFirst("iogated: ".count)) } ?? "iogated exited with status \(daemon.terminationStatus): \(lines.suffix(3).joined(separator: "; "))"
+            let why =
+                verdict.map { String($0.dropFirst("iogated: ".count)) }
+                ?? "iogated exited with status \(daemon.terminationStatus): \(lines.suffix(3).joined(separator: "; "))"
             fputs("iogate replay: \(why)\n", stderr)
             throw ExitCode(1)
         }
