@@ -15,7 +15,8 @@ struct IOGateCommand: ParsableCommand {
             """,
         version: "iogate 0.1.0 (protocol 2)",
         subcommands: [
-            Read.self, Write.self, Modify.self, Wait.self, Dump.self, Windows.self, Boards.self, GPIO.self, Pins.self, Replay.self, Demo.self,
+            Read.self, Write.self, Modify.self, Wait.self, Dump.self, Windows.self, Boards.self, GPIO.self, Pins.self, Replay.self,
+            Demo.self,
             Bench.self,
         ]
     )
