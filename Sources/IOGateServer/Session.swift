@@ -123,6 +123,9 @@ final class Session {
             // A replay divergence met by this request's accesses fails it (docs/TRACE.md).
             if let diverged = daemon.replay?.takeFailure() { throw diverged }
         } catch {
+            // A request that failed otherwise (a wait that timed out polling a diverged replay)
+            // reports the divergence, which says more.
+            let error = daemon.replay?.takeFailure() ?? error
             daemon.auditRefusal(error, executor)
             return send(error: error, opcode: header.opcode, id: header.id)
         }
@@ -156,7 +159,7 @@ final class Session {
             var results = CompactResultWriter(p)
             refused = executor.runValidatedBatch(batch, into: &results)
         }
-        if refused == nil, let diverged = daemon.replay?.takeFailure() { refused = diverged }
+        if let diverged = daemon.replay?.takeFailure() { refused = diverged }
         out.endFrame()
         if let error = refused {
             daemon.auditRefusal(error, executor)
