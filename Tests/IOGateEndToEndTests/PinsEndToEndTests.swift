@@ -1,5 +1,7 @@
 import Foundation
 import Glibc
+import IOGateCore
+import IOGateGPIO
 import Testing
 
 /// `iogate pins` through a real daemon on the mock boards: after a scripted set of `iogate gpio`
@@ -221,5 +223,41 @@ struct PinsEndToEndTests {
         defer { other.stop() }
         #expect(none.status == 1)
         #expect(none.stderr.contains("no GPIO window with a supported register model is granted to you"), "\(none.stderr)")
+    }
+    /// On a terminal (a pseudo-terminal from util-linux's `script`) the table is coloured; with
+    /// NO_COLOR set, or TERM=dumb, it is not.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
+    func colourOnATerminalOnly() throws {
+        let (_, daemon) = try pins(board: "rpi4", windows: ["gpio"], changes: ["17 mode out", "17 set 1"])
+        defer { daemon.stop() }
+        // `env -u NO_COLOR`: the test runner's environment may carry one.
+        func onTerminal(_ settings: [String]) throws -> String {
+            let command = "\(productsDirectory)/iogate --socket \(daemon.socket) pins"
+            return try run("/usr/bin/env", ["-u", "NO_COLOR"] + settings + ["/usr/bin/script", "-qec", command, "/dev/null"]).stdout
+        }
+        let coloured = try onTerminal(["TERM=xterm"])
+        #expect(
+            coloured.contains(" 11  GPIO17    17  \u{1B}[33mout\u{1B}[0m   output    \u{1B}[1;32m1\u{1B}[0m      none  -"), "\(coloured)")
+        #expect(coloured.contains("  1  \u{1B}[1;31m3V3\u{1B}[0m"), "\(coloured)")
+        for plain in [try onTerminal(["TERM=xterm", "NO_COLOR=1"]), try onTerminal(["TERM=dumb"])] {
+            #expect(!plain.contains("\u{1B}["), "\(plain)")
+            #expect(plain.contains(" 11  GPIO17    17  out   output    1      none  -"), "\(plain)")
+        }
+    }
+
+    /// The consumer column: the lines libgpiod reports claimed on the chip that drives the window.
+    @Test func consumersComeFromTheWindowsChip() throws {
+        let catalog = try BoardCatalog(files: BuiltinBoards.files.map { (file: $0.name, text: $0.text) })
+        let gpio = try #require(try catalog.board(id: "rpi4").window(named: "gpio"))
+        let source = FakeGPIOLineSource(chips: [
+            FakeGPIOLineSource.chip(name: "gpiochip0", label: "pinctrl-bcm2711", count: 58),
+            FakeGPIOLineSource.chip(name: "gpiochip1", label: "raspberrypi-exp-gpio", count: 8),
+        ])
+        source.claim(chip: "gpiochip0", offset: 14, consumer: "serial0")
+        source.claim(chip: "gpiochip0", offset: 42, consumer: nil)
+        source.claim(chip: "gpiochip1", offset: 2, consumer: "led1")
+        let held = GPIOChipMatcher.consumers(for: gpio, among: try source.chips())
+        #expect(held == [14: "serial0", 42: "kernel"])
+        #expect(GPIOChipMatcher.consumers(for: gpio, among: []) == [:])
     }
 }

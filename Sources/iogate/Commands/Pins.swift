@@ -34,11 +34,13 @@ struct Pins: ParsableCommand {
         }
         let chips = (try? LibgpiodLineSource().chips()) ?? []
         // Board-wide GPIO numbers count across the board's modelled GPIO windows in file order.
+        var consumers: [String: [Int: String]] = [:]
         var banks: [(window: BoardWindow, layout: GPIOLayout, first: Int)] = []
         var next = 0
         for w in board.windows {
             guard let layout = GPIOLayout(window: w) else { continue }
             banks.append((w, layout, next))
+            consumers[w.name] = GPIOChipMatcher.consumers(for: w, among: chips)
             next += layout.pins
         }
         var rows: [PinHeaderTable.Row] = []
@@ -48,12 +50,7 @@ struct Pins: ParsableCommand {
                 row.gpio = n
                 let line = n - bank.first
                 read(&row, bank: bank.window, layout: bank.layout, line: line, granted: granted, gate: gate)
-                if let chip = GPIOChipMatcher.chip(for: bank.window, among: chips)?.chip,
-                    let l = chip.lines.first(where: { $0.offset == line }),
-                    l.used
-                {
-                    row.consumer = l.consumer ?? "kernel"
-                }
+                row.consumer = consumers[bank.window.name]?[line]
             }
             rows.append(row)
         }
