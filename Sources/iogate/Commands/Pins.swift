@@ -11,8 +11,8 @@ struct Pins: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the board's pin header: each pin's name, GPIO number, function, level, pull and consumer.",
         discussion: """
-            The board is found from the GPIO windows the daemon grants you (their names and addresses are
-            matched against the board files; where several boards match, the one this machine's device tree
+            The board is found from the GPIO windows the daemon grants you (their names and addresses are \
+            matched against the board files; where several boards match, the one this machine's device tree \
             names wins, else the first by id). --board names it instead.
             Colours are used when standard output is a terminal and NO_COLOR is not set.
             """)

@@ -10,10 +10,10 @@ struct Replay: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a program against a private iogated that replays a recorded trace; fail when its register accesses differ.",
         discussion: """
-            Record on the board with trace = "PATH" in iogated's configuration, then run the same program
-            here: iogate replay PATH -- PROGRAM ARGS... Reads return the recorded values in order, writes
-            are checked against the recording. The program finds the daemon through IOGATE_SOCKET. The
-            first access that differs (or comes after the last record) fails that request, with the trace
+            Record on the board with trace = "PATH" in iogated's configuration, then run the same program \
+            here: iogate replay PATH -- PROGRAM ARGS... Reads return the recorded values in order, writes \
+            are checked against the recording. The program finds the daemon through IOGATE_SOCKET. The \
+            first access that differs (or comes after the last record) fails that request, with the trace \
             line; at the end, recorded accesses never made are reported too.
             Exit status: the program's, or 1 when the replay diverged or was not used up.
             """)
