@@ -69,10 +69,10 @@ public enum DaemonMain {
             if let replay = daemon.replay {
                 // The replay's verdict is the exit status: 0 only when every recorded access was made.
                 if let failed = replay.verdict() {
-                    fputs("iogated: replay failed: \(failed.message)\n", stderr)
+                    writeStandardError("iogated: replay failed: \(failed.message)\n")
                     return 1
                 }
-                fputs("iogated: replay complete: all \(replay.recordCount) recorded accesses matched\n", stderr)
+                writeStandardError("iogated: replay complete: all \(replay.recordCount) recorded accesses matched\n")
             }
             return 0
         } catch {

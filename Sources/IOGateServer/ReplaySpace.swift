@@ -7,6 +7,8 @@ import IOGateSystem
 /// recording. A divergence cannot be thrown from `load`/`store` (`RegisterSpace` has no error
 /// path), so it is kept for the thread that made the access, and the session takes it with
 /// `takeFailure()` once its request has run and answers with it instead.
+// @unchecked Sendable: the replay's state (`replayer`, `failures`, `reported`) is mutable and read and
+// written only under `lock`; the other stored properties are immutable.
 public final class ReplaySpace: RegisterSpace, @unchecked Sendable {
     private let lock = Lock()
     // Guarded by `lock`.

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import IOGateCore
 import IOGateGPIO
+import IOGateTestSupport
 import Testing
 
 /// `iogate pins` through a real daemon on the mock boards: after a scripted set of `iogate gpio`

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import IOGate
+import IOGateTestSupport
 import Testing
 
 /// Record on the (mock) board, replay in CI: a scripted session is recorded through a real daemon's

@@ -68,10 +68,10 @@ struct Replay: ParsableCommand {
             let why =
                 verdict.map { String($0.dropFirst("iogated: ".count)) }
                 ?? "iogated exited with status \(daemon.terminationStatus): \(lines.suffix(3).joined(separator: "; "))"
-            fputs("iogate replay: \(why)\n", stderr)
+            writeStandardError("iogate replay: \(why)\n")
             throw ExitCode(1)
         }
-        if let verdict { fputs("iogate replay: \(verdict.dropFirst("iogated: ".count))\n", stderr) }
+        if let verdict { writeStandardError("iogate replay: \(verdict.dropFirst("iogated: ".count))\n") }
         if status != 0 { throw ExitCode(status) }
     }
 
