@@ -21,8 +21,8 @@ public final class Daemon: @unchecked Sendable {
     public private(set) var windows: [ServedWindow] = []
     /// The mock board, when `device = "mock"`.
     public private(set) var mock: MockBoard?
-    /// The recorded registers, when `device = "replay:PATH"`.
-    public private(set) var replay: ReplaySpace?
+    /// The recorded registers, when `device = "replay:PATH"` (a constant: sessions read it after every request).
+    public let replay: ReplaySpace?
     /// The `/dev/mem` (or file) mapping, when not mock.
     public private(set) var mapping: DeviceMapping?
     /// Bumped by each successful policy reload; sessions re-evaluate their allowlist when it moves.
@@ -72,7 +72,11 @@ public final class Daemon: @unchecked Sendable {
         if case .path(let path) = config.device { try DeviceMapping.checkFits(path: path, ranges: policy.allRanges) }
         let boardID = board?.id
         tracer = try config.trace.map { path throws(IOGateError) in try Tracer(path: path, board: boardID) }
-        if case .replay(let path) = config.device { replay = try ReplaySpace(path: path, board: board, logger: logger) }
+        if case .replay(let path) = config.device {
+            replay = try ReplaySpace(path: path, board: board, logger: logger)
+        } else {
+            replay = nil
+        }
         let windows = board?.windows ?? []
         accessLog = AccessLog(tracer: tracer, audit: config.audit, logger: logger) { address, served in
             Self.label(address, served, windows)
