@@ -40,6 +40,8 @@ public struct Board: Hashable, Sendable {
     public var compatible: [String]
     public var notes: String?
     public var windows: [BoardWindow]
+    /// The pin header (`[header]`), for boards whose file describes one.
+    public var header: BoardHeader? = nil
 
     /// The window called `name`.
     public func window(named name: String) -> BoardWindow? { windows.first { $0.name == name } }
@@ -47,7 +49,7 @@ public struct Board: Hashable, Sendable {
     /// The GPIO windows, in file order.
     public var gpioWindows: [BoardWindow] { windows.filter { $0.model != nil } }
 
-    static let boardKeys = ["id", "name", "soc", "compatible", "notes", "window"]
+    static let boardKeys = ["id", "name", "soc", "compatible", "notes", "window", "header"]
     static let windowKeys = ["name", "base", "length", "model", "pins", "source", "notes", "gpiochip_label"]
 
     /// Parses a board file; errors name the file, line and reason.
@@ -104,9 +106,11 @@ public struct Board: Hashable, Sendable {
                     gpiochipLabel: gpiochipLabel))
         }
         guard !windows.isEmpty else { throw top.error("no [[window]] tables; a board needs at least one window") }
+        let gpioCount = windows.reduce(0) { $0 + (GPIOLayout(window: $1)?.pins ?? 0) }
+        let header = try top.subtable("header").map { s throws(IOGateError) in try BoardHeader.parse(s, gpioCount: gpioCount) }
         return Board(
             id: id, name: try top.requiredString("name"), soc: try top.requiredString("soc"),
-            compatible: compatible, notes: try top.string("notes"), windows: windows)
+            compatible: compatible, notes: try top.string("notes"), windows: windows, header: header)
     }
 }
 

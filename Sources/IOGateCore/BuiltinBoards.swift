@@ -1019,6 +1019,33 @@ base = 0x20804000
 length = 0x1000
 source = "arch/arm/boot/dts/broadcom/bcm283x.dtsi, node i2c@7e804000 (label i2c1) reg = <0x7e804000 0x1000>; 0x7e804000 - 0x7e000000 + 0x20000000 = 0x20804000."
 
+[header]
+name = "J8"
+source = "Raspberry Pi documentation, 'GPIO and the 40-pin header' (raspberrypi.com/documentation/computers/raspberry-pi.html, section 'GPIO and the 40-pin header': the pinout diagram, odd pins on the inner row from pin 1); Raspberry Pi 1 Model B+ reduced schematics (Raspberry Pi Ltd, J8). Physical pins 27 and 28 (GPIO0, GPIO1) are reserved for the HAT ID EEPROM (ID_SD, ID_SC). GPIO numbers as in the kernel device tree's gpio-line-names (bcm2711-rpi-4-b.dts: \"ID_SDA\", \"ID_SCL\", \"GPIO2\", ...): line n of the block is GPIOn."
+notes = "The 40-pin layout of the B+, A+, Zero, Zero W and CM1 IO board. The original Model A and Model B (rev 1 and rev 2) have a 26-pin P1 header with a different pin assignment, not described here."
+pins = [
+  "3V3", "5V",  # 1, 2
+  "GPIO2", "5V",  # 3, 4
+  "GPIO3", "GND",  # 5, 6
+  "GPIO4", "GPIO14",  # 7, 8
+  "GND", "GPIO15",  # 9, 10
+  "GPIO17", "GPIO18",  # 11, 12
+  "GPIO27", "GND",  # 13, 14
+  "GPIO22", "GPIO23",  # 15, 16
+  "3V3", "GPIO24",  # 17, 18
+  "GPIO10", "GND",  # 19, 20
+  "GPIO9", "GPIO25",  # 21, 22
+  "GPIO11", "GPIO8",  # 23, 24
+  "GND", "GPIO7",  # 25, 26
+  "GPIO0", "GPIO1",  # 27, 28
+  "GPIO5", "GND",  # 29, 30
+  "GPIO6", "GPIO12",  # 31, 32
+  "GPIO13", "GND",  # 33, 34
+  "GPIO19", "GPIO16",  # 35, 36
+  "GPIO26", "GPIO20",  # 37, 38
+  "GND", "GPIO21",  # 39, 40
+]
+
 """#
         ),
         (
@@ -1081,6 +1108,32 @@ name = "i2c1"
 base = 0x3f804000
 length = 0x1000
 source = "arch/arm/boot/dts/broadcom/bcm283x.dtsi, node i2c@7e804000 (label i2c1) reg = <0x7e804000 0x1000>; 0x7e804000 - 0x7e000000 + 0x3f000000 = 0x3f804000."
+
+[header]
+name = "J8"
+source = "Raspberry Pi documentation, 'GPIO and the 40-pin header' (raspberrypi.com/documentation/computers/raspberry-pi.html, section 'GPIO and the 40-pin header': the pinout diagram, odd pins on the inner row from pin 1); Raspberry Pi 2 Model B reduced schematics (Raspberry Pi Ltd, J8). Physical pins 27 and 28 (GPIO0, GPIO1) are reserved for the HAT ID EEPROM (ID_SD, ID_SC). GPIO numbers as in the kernel device tree's gpio-line-names (bcm2711-rpi-4-b.dts: \"ID_SDA\", \"ID_SCL\", \"GPIO2\", ...): line n of the block is GPIOn."
+pins = [
+  "3V3", "5V",  # 1, 2
+  "GPIO2", "5V",  # 3, 4
+  "GPIO3", "GND",  # 5, 6
+  "GPIO4", "GPIO14",  # 7, 8
+  "GND", "GPIO15",  # 9, 10
+  "GPIO17", "GPIO18",  # 11, 12
+  "GPIO27", "GND",  # 13, 14
+  "GPIO22", "GPIO23",  # 15, 16
+  "3V3", "GPIO24",  # 17, 18
+  "GPIO10", "GND",  # 19, 20
+  "GPIO9", "GPIO25",  # 21, 22
+  "GPIO11", "GPIO8",  # 23, 24
+  "GND", "GPIO7",  # 25, 26
+  "GPIO0", "GPIO1",  # 27, 28
+  "GPIO5", "GND",  # 29, 30
+  "GPIO6", "GPIO12",  # 31, 32
+  "GPIO13", "GND",  # 33, 34
+  "GPIO19", "GPIO16",  # 35, 36
+  "GPIO26", "GPIO20",  # 37, 38
+  "GND", "GPIO21",  # 39, 40
+]
 
 """#
         ),
@@ -1149,6 +1202,32 @@ name = "i2c1"
 base = 0x3f804000
 length = 0x1000
 source = "arch/arm/boot/dts/broadcom/bcm283x.dtsi, node i2c@7e804000 (label i2c1) reg = <0x7e804000 0x1000>; 0x7e804000 - 0x7e000000 + 0x3f000000 = 0x3f804000."
+
+[header]
+name = "J8"
+source = "Raspberry Pi documentation, 'GPIO and the 40-pin header' (raspberrypi.com/documentation/computers/raspberry-pi.html, section 'GPIO and the 40-pin header': the pinout diagram, odd pins on the inner row from pin 1); Raspberry Pi 3 Model B/B+ reduced schematics (Raspberry Pi Ltd, J8). Physical pins 27 and 28 (GPIO0, GPIO1) are reserved for the HAT ID EEPROM (ID_SD, ID_SC). GPIO numbers as in the kernel device tree's gpio-line-names (bcm2711-rpi-4-b.dts: \"ID_SDA\", \"ID_SCL\", \"GPIO2\", ...): line n of the block is GPIOn."
+pins = [
+  "3V3", "5V",  # 1, 2
+  "GPIO2", "5V",  # 3, 4
+  "GPIO3", "GND",  # 5, 6
+  "GPIO4", "GPIO14",  # 7, 8
+  "GND", "GPIO15",  # 9, 10
+  "GPIO17", "GPIO18",  # 11, 12
+  "GPIO27", "GND",  # 13, 14
+  "GPIO22", "GPIO23",  # 15, 16
+  "3V3", "GPIO24",  # 17, 18
+  "GPIO10", "GND",  # 19, 20
+  "GPIO9", "GPIO25",  # 21, 22
+  "GPIO11", "GPIO8",  # 23, 24
+  "GND", "GPIO7",  # 25, 26
+  "GPIO0", "GPIO1",  # 27, 28
+  "GPIO5", "GND",  # 29, 30
+  "GPIO6", "GPIO12",  # 31, 32
+  "GPIO13", "GND",  # 33, 34
+  "GPIO19", "GPIO16",  # 35, 36
+  "GPIO26", "GPIO20",  # 37, 38
+  "GND", "GPIO21",  # 39, 40
+]
 
 """#
         ),
@@ -1221,6 +1300,33 @@ name = "i2c1"
 base = 0xfe804000
 length = 0x1000
 source = "arch/arm/boot/dts/broadcom/bcm283x.dtsi, node i2c@7e804000 (label i2c1) reg = <0x7e804000 0x1000>; 0x7e804000 - 0x7e000000 + 0xfe000000 = 0xfe804000."
+
+[header]
+name = "J8"
+source = "Raspberry Pi documentation, 'GPIO and the 40-pin header' (raspberrypi.com/documentation/computers/raspberry-pi.html, section 'GPIO and the 40-pin header': the pinout diagram, odd pins on the inner row from pin 1); Raspberry Pi 4 Model B reduced schematics (Raspberry Pi Ltd, J8). Physical pins 27 and 28 (GPIO0, GPIO1) are reserved for the HAT ID EEPROM (ID_SD, ID_SC). GPIO numbers as in the kernel device tree's gpio-line-names (bcm2711-rpi-4-b.dts: \"ID_SDA\", \"ID_SCL\", \"GPIO2\", ...): line n of the block is GPIOn."
+notes = "The Raspberry Pi 400 brings the same 40 pins out at its rear; a Compute Module 4 brings them out on its IO board."
+pins = [
+  "3V3", "5V",  # 1, 2
+  "GPIO2", "5V",  # 3, 4
+  "GPIO3", "GND",  # 5, 6
+  "GPIO4", "GPIO14",  # 7, 8
+  "GND", "GPIO15",  # 9, 10
+  "GPIO17", "GPIO18",  # 11, 12
+  "GPIO27", "GND",  # 13, 14
+  "GPIO22", "GPIO23",  # 15, 16
+  "3V3", "GPIO24",  # 17, 18
+  "GPIO10", "GND",  # 19, 20
+  "GPIO9", "GPIO25",  # 21, 22
+  "GPIO11", "GPIO8",  # 23, 24
+  "GND", "GPIO7",  # 25, 26
+  "GPIO0", "GPIO1",  # 27, 28
+  "GPIO5", "GND",  # 29, 30
+  "GPIO6", "GPIO12",  # 31, 32
+  "GPIO13", "GND",  # 33, 34
+  "GPIO19", "GPIO16",  # 35, 36
+  "GPIO26", "GPIO20",  # 37, 38
+  "GND", "GPIO21",  # 39, 40
+]
 
 """#
         ),
@@ -1297,6 +1403,32 @@ base = 0x1f000f0000
 length = 0xc000
 source = "arch/arm64/boot/dts/broadcom/rp1-common.dtsi, node pinctrl@400d0000 third reg <0x00 0x400f0000 0x0 0xc000> (PADS_BANK0..2); 0x400f0000 - 0x40000000 + 0x1f00000000 = 0x1f000f0000. drivers/pinctrl/pinctrl-rp1.c: pads offsets 0x0004/0x4004/0x8004, one 32-bit register per pin at bank pads offset + 4*n: SLEWFAST bit 0, SCHMITT 1, PULL 2-3, DRIVE 4-5, IE 6, OD 7."
 notes = "Bank 0 pad registers start at offset 0x4."
+
+[header]
+name = "J8"
+source = "Raspberry Pi documentation, 'GPIO and the 40-pin header' (raspberrypi.com/documentation/computers/raspberry-pi.html, section 'GPIO and the 40-pin header': the pinout diagram, odd pins on the inner row from pin 1); Raspberry Pi 5 product brief (Raspberry Pi Ltd): the header's GPIO lines are RP1 bank 0 (GPIO0-27), line n of the pinctrl-rp1 chip. Physical pins 27 and 28 (GPIO0, GPIO1) are reserved for the HAT ID EEPROM (ID_SD, ID_SC). GPIO numbers as in the kernel device tree's gpio-line-names (bcm2711-rpi-4-b.dts: \"ID_SDA\", \"ID_SCL\", \"GPIO2\", ...): line n of the block is GPIOn."
+pins = [
+  "3V3", "5V",  # 1, 2
+  "GPIO2", "5V",  # 3, 4
+  "GPIO3", "GND",  # 5, 6
+  "GPIO4", "GPIO14",  # 7, 8
+  "GND", "GPIO15",  # 9, 10
+  "GPIO17", "GPIO18",  # 11, 12
+  "GPIO27", "GND",  # 13, 14
+  "GPIO22", "GPIO23",  # 15, 16
+  "3V3", "GPIO24",  # 17, 18
+  "GPIO10", "GND",  # 19, 20
+  "GPIO9", "GPIO25",  # 21, 22
+  "GPIO11", "GPIO8",  # 23, 24
+  "GND", "GPIO7",  # 25, 26
+  "GPIO0", "GPIO1",  # 27, 28
+  "GPIO5", "GND",  # 29, 30
+  "GPIO6", "GPIO12",  # 31, 32
+  "GPIO13", "GND",  # 33, 34
+  "GPIO19", "GPIO16",  # 35, 36
+  "GPIO26", "GPIO20",  # 37, 38
+  "GND", "GPIO21",  # 39, 40
+]
 
 """#
         ),

@@ -4,6 +4,8 @@ public enum DeviceChoice: Hashable, Sendable {
     case path(String)
     /// The simulated board.
     case mock
+    /// Registers that answer from a recorded trace (`replay:PATH`, docs/TRACE.md).
+    case replay(String)
 }
 
 /// Which board describes the hardware.
@@ -87,7 +89,14 @@ public struct Config: Sendable {
         var c = Config(file: file)
         if let d = try top.string("device") {
             guard !d.isEmpty else { throw top.error("'device' is empty; expected a path such as /dev/mem, or \"mock\"", key: "device") }
-            c.device = d == "mock" ? .mock : .path(d)
+            if d.hasPrefix("replay:") {
+                guard d.count > 7 else {
+                    throw top.error("'device' is \"replay:\" with no trace file; expected \"replay:PATH\"", key: "device")
+                }
+                c.device = .replay(String(d.dropFirst(7)))
+            } else {
+                c.device = d == "mock" ? .mock : .path(d)
+            }
         }
         if let b = try top.string("board") { c.board = b == "auto" ? .auto : .id(b) }
         if let s = try top.string("socket") {

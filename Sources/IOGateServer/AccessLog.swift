@@ -94,8 +94,9 @@ final class AccessLog: @unchecked Sendable {
             guard !records.isEmpty else { return }
             var text = ""
             for r in records {
-                text += "\(r.write ? "W" : "R") \(label(r.address, r.window)) \(r.width.bits) \(hex(r.value, digits: r.width.hexDigits)) "
-                text += "uid=\(r.client.uid) pid=\(r.client.pid)\n"
+                text += TraceFormat.line(
+                    write: r.write, label: label(r.address, r.window), width: r.width, value: r.value, uid: r.client.uid, pid: r.client.pid)
+                text += "\n"
             }
             tracer.write(text)
         }

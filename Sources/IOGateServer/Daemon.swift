@@ -21,6 +21,8 @@ public final class Daemon: @unchecked Sendable {
     public private(set) var windows: [ServedWindow] = []
     /// The mock board, when `device = "mock"`.
     public private(set) var mock: MockBoard?
+    /// The recorded registers, when `device = "replay:PATH"` (a constant: sessions read it after every request).
+    public let replay: ReplaySpace?
     /// The `/dev/mem` (or file) mapping, when not mock.
     public private(set) var mapping: DeviceMapping?
     /// Bumped by each successful policy reload; sessions re-evaluate their allowlist when it moves.
@@ -68,7 +70,13 @@ public final class Daemon: @unchecked Sendable {
         }
         policy = try config.policy(board: board, userID: Accounts.uid(of:), groupID: Accounts.gid(of:))
         if case .path(let path) = config.device { try DeviceMapping.checkFits(path: path, ranges: policy.allRanges) }
-        tracer = try config.trace.map { path throws(IOGateError) in try Tracer(path: path) }
+        let boardID = board?.id
+        tracer = try config.trace.map { path throws(IOGateError) in try Tracer(path: path, board: boardID) }
+        if case .replay(let path) = config.device {
+            replay = try ReplaySpace(path: path, board: board, logger: logger)
+        } else {
+            replay = nil
+        }
         let windows = board?.windows ?? []
         accessLog = AccessLog(tracer: tracer, audit: config.audit, logger: logger) { address, served in
             Self.label(address, served, windows)
@@ -88,6 +96,11 @@ public final class Daemon: @unchecked Sendable {
             let mock = MockBoard(board: board)
             self.mock = mock
             windows = PhysicalRange.union(ranges).enumerated().map { ServedWindow(range: $1, name: windowName($1), space: mock, index: $0) }
+        case .replay:
+            guard let replay else { throw IOGateError(.config, "\(config.file): the replay trace was not loaded") }
+            windows = PhysicalRange.union(ranges).enumerated().map {
+                ServedWindow(range: $1, name: windowName($1), space: replay, index: $0)
+            }
         case .path(let path):
             let iomem = try checkRAM(path: path)
             let writable = policy.grants.filter { $0.access == .rw }.flatMap { $0.ranges.map(\.range) }
@@ -127,7 +140,10 @@ public final class Daemon: @unchecked Sendable {
             logger.warning("seccomp = false: the daemon runs without a system call filter")
         }
         let chunks = mapping?.regions.reduce(0) { $0 + $1.chunks.count } ?? 0
-        let backend = mock != nil ? "mock board \(board?.id ?? "")" : "device \(mapping?.path ?? "") (\(chunks) chunks)"
+        let backend =
+            mock != nil
+            ? "mock board \(board?.id ?? "")"
+            : replay != nil ? "a replay of \(replay!.recordCount) recorded accesses" : "device \(mapping?.path ?? "") (\(chunks) chunks)"
         logger.notice("ready on \(config.socket): \(windows.count) windows mapped from \(backend), running as uid \(getuid())")
         releaseStartupCode()
         pigpio?.startAccepting()

@@ -66,6 +66,14 @@ public enum DaemonMain {
             try daemon.start()
             writeStandardError("iogated: ready on \(config.socket)\n")
             daemon.serve()
+            if let replay = daemon.replay {
+                // The replay's verdict is the exit status: 0 only when every recorded access was made.
+                if let failed = replay.verdict() {
+                    writeStandardError("iogated: replay failed: \(failed.message)\n")
+                    return 1
+                }
+                writeStandardError("iogated: replay complete: all \(replay.recordCount) recorded accesses matched\n")
+            }
             return 0
         } catch {
             writeStandardError("iogated: error: \(error.message)\n")

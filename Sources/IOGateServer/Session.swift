@@ -118,9 +118,14 @@ final class Session {
             return false
         }
         executor.refreshIfPolicyChanged()
-        do {
+        do throws(IOGateError) {
             try execute(request, opcode: header.opcode, id: header.id)
+            // A replay divergence met by this request's accesses fails it (docs/TRACE.md).
+            if let diverged = daemon.replay?.takeFailure() { throw diverged }
         } catch {
+            // A request that failed otherwise (a wait that timed out polling a diverged replay)
+            // reports the divergence, which says more.
+            let error = daemon.replay?.takeFailure() ?? error
             daemon.auditRefusal(error, executor)
             return send(error: error, opcode: header.opcode, id: header.id)
         }
@@ -154,6 +159,7 @@ final class Session {
             var results = CompactResultWriter(p)
             refused = executor.runValidatedBatch(batch, into: &results)
         }
+        if let diverged = daemon.replay?.takeFailure() { refused = diverged }
         out.endFrame()
         if let error = refused {
             daemon.auditRefusal(error, executor)

@@ -15,7 +15,9 @@ struct IOGateCommand: ParsableCommand {
             """,
         version: "iogate 0.1.0 (protocol 3)",
         subcommands: [
-            Read.self, Write.self, Modify.self, Wait.self, Dump.self, Windows.self, Boards.self, GPIO.self, Demo.self, Bench.self,
+            Read.self, Write.self, Modify.self, Wait.self, Dump.self, Windows.self, Boards.self, GPIO.self, Pins.self, Replay.self,
+            Demo.self,
+            Bench.self,
         ]
     )
 }

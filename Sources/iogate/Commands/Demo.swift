@@ -115,11 +115,11 @@ struct Demo: ParsableCommand {
         }
         daemon.terminate()
         daemon.wait()
-        let trace = readTextFile(dir + "/trace.log") ?? ""
+        // The trace's records, without its header line (docs/TRACE.md).
+        let records = (readTextFile(dir + "/trace.log") ?? "").split(separator: "\n").filter { !$0.hasPrefix("#") }
         print("")
-        print(
-            "iogated stopped (exit \(daemon.terminationStatus)); it traced \(trace.split(separator: "\n").count) register accesses, e.g.:")
-        for line in trace.split(separator: "\n").prefix(4) { print("  \(line)") }
+        print("iogated stopped (exit \(daemon.terminationStatus)); it traced \(records.count) register accesses, e.g.:")
+        for line in records.prefix(4) { print("  \(line)") }
     }
 
     /// `value` as `width` binary digits.
