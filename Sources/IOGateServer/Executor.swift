@@ -54,6 +54,15 @@ public final class Executor {
         }
     }
 
+    /// The windows list with what of each entry is granted: the whole range, pins, or bits.
+    public func grants() -> [GrantInfo] {
+        zip(windows(), allowlist.entries).map { w, e in
+            guard let masks = e.masks else { return GrantInfo(window: w) }
+            if masks.isPins { return GrantInfo(window: w, pins: masks.pins.map { UInt16(clamping: $0) }) }
+            return GrantInfo(window: w, bits: masks.uniform)
+        }
+    }
+
     /// Checks a read of `count` elements without running it.
     @inline(__always)
     public func checkRead(_ address: UInt64, _ width: AccessWidth, count: UInt32 = 1) throws(IOGateError) {
