@@ -1,3 +1,4 @@
+import Foundation
 import IOGateCore
 import Testing
 
@@ -178,5 +179,20 @@ import Testing
         #expect(parse("user_pins = [2, 3]\nuser_pins_source = \"the header\"\n") == "accepted")
         #expect(parse("user_pins = [2, 3]\n").contains("needs 'user_pins_source'"))
         #expect(parse("user_pins = [58]\nuser_pins_source = \"x\"\n").contains("user pin 58 does not exist"))
+    }
+}
+
+@Suite struct ExampleConfigurationTests {
+    /// The shipped example grants group gpio the header's user pins, not the whole GPIO block.
+    @Test func exampleGrantsTheUserPins() throws {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        let text = try String(contentsOf: url.appendingPathComponent("etc/iogate.toml.example"), encoding: .utf8)
+        let config = try Config.parse(text: text, file: "iogate.toml.example")
+        let policy = try config.policy(board: try BoardCatalog.builtin().board(id: "rpi4"), userID: { _ in 999 }, groupID: { _ in 42 })
+        let list = policy.allowlist(for: ClientIdentity(uid: 1000, gid: 1000, pid: 1, groups: [42]))
+        #expect(list.entries.count == 1)
+        #expect(list.entries[0].masks?.pins == Array(2...27))
+        #expect(list.entries.allSatisfy { $0.masks != nil })
     }
 }
