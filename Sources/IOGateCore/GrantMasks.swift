@@ -127,7 +127,8 @@ public final class RegisterMasks: Hashable, Sendable, CustomStringConvertible {
     public func describe(notGranted bits: UInt64, offset: UInt64, width: AccessWidth) -> String {
         let pins = isPins ? self.pins(of: bits, offset: offset) : []
         if pins.isEmpty {
-            return "bits \(hex(bits, digits: width.hexDigits)) (granted: \(hex(granted(offset: offset, width: width).mask, digits: width.hexDigits)))"
+            return
+                "bits \(hex(bits, digits: width.hexDigits)) (granted: \(hex(granted(offset: offset, width: width).mask, digits: width.hexDigits)))"
         }
         return (pins.count == 1 ? "pin \(pins[0])" : "pins \(RegisterMasks.ranges(pins))") + " (granted: \(description))"
     }
@@ -199,9 +200,11 @@ public enum PinGrant {
                 let address = block.window.range.base + reg.offset
                 guard let w = board.windows.first(where: { $0.range.contains(address, size: 4) }) else { continue }
                 let count = Int((w.range.length + 3) / 4)
-                var b = byWindow[w.name] ?? Building(
-                    words: .init(repeating: 0, count: count), modes: .init(repeating: .field, count: count),
-                    firstPins: .init(repeating: 0, count: count), bitsPerPin: .init(repeating: 0, count: count))
+                var b =
+                    byWindow[w.name]
+                    ?? Building(
+                        words: .init(repeating: 0, count: count), modes: .init(repeating: .field, count: count),
+                        firstPins: .init(repeating: 0, count: count), bitsPerPin: .init(repeating: 0, count: count))
                 let i = Int((address - w.range.base) / 4)
                 b.words[i] |= mask
                 b.modes[i] = reg.actsOnOnes ? .ones : .field

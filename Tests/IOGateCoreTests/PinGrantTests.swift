@@ -159,7 +159,8 @@ import Testing
         #expect(refusal("pins = [17]\nwindows = [\"gpio\"]").contains("window 'gpio' is granted whole"))
         #expect(refusal("IoBase = [0x1000000]\nIoLen = [0x100]\nbits = [0x1FFFFFFFF]").contains("wider than 32 bits"))
         #expect(refusal("IoBase = [0x1000000]\nIoLen = [0x100]\nbits = [0]").contains("is empty"))
-        #expect(refusal("IoBase = [0x1000000]\nIoLen = [0x100]\nbits = [0xFF, 0xFF]").contains("bits has 2 entries but IoBase/IoLen have 1"))
+        #expect(
+            refusal("IoBase = [0x1000000]\nIoLen = [0x100]\nbits = [0xFF, 0xFF]").contains("bits has 2 entries but IoBase/IoLen have 1"))
         #expect(refusal("IoBase = [0x1000002]\nIoLen = [0x100]\nbits = [0xFF]").contains("multiples of 4"))
         #expect(refusal("windows = [\"gpio\"]\nbits = [0xFF]").contains("bits has 1 entries but IoBase/IoLen have 0"))
         // Errors name the file and line.

@@ -186,7 +186,8 @@ final class PinGrantEndToEndTests {
                 }
             }
             // The end state: both pins outputs, p high and q low; pulls as last set (q's: none).
-            _ = try c2.modify(Self.gpfsel1, mask: Self.fsel(p).mask | Self.fsel(q).mask, value: 1 << Self.fsel(p).shift | 1 << Self.fsel(q).shift)
+            _ = try c2.modify(
+                Self.gpfsel1, mask: Self.fsel(p).mask | Self.fsel(q).mask, value: 1 << Self.fsel(p).shift | 1 << Self.fsel(q).shift)
             f[p] = 1
             f[q] = 1
             try c2.write(Self.gpset0, 1 << UInt64(p))
@@ -247,6 +248,16 @@ final class PinGrantEndToEndTests {
         #expect(e?.message.contains("pin 12 (granted: pins 11, 17)") == true, "\(e?.message ?? "")")
         let r = #expect(throws: IOGateError.self) { _ = try a.read(Self.base + 0x00) }  // GPFSEL0: pins 0-9
         #expect(r?.code == .outsideAllowlist)
+        // The CLI, as uid 65534 (granted pins 11 and 17).
+        let table = try iogate(daemon.socket, ["windows"], asUID: otherUID)
+        #expect(
+            table.stdout == "NAME        BASE                LENGTH      ACCESS  GRANTED\n"
+                + "gpio        0xFE200000          0x100       rw      pins 11, 17\n", "\(table.stdout) \(table.stderr)")
+        let json = try iogate(daemon.socket, ["windows", "--json"], asUID: otherUID)
+        #expect(
+            json.stdout
+                == "[{\"name\": \"gpio\", \"base\": \"0xFE200000\", \"length\": \"0x100\", \"access\": \"rw\", \"pins\": [11, 17]}]\n",
+            "\(json.stdout)")
     }
 }
 
@@ -311,5 +322,57 @@ final class PigpioClient {
             got += n
         }
         return Int32(bitPattern: UInt32(littleEndian: reply[3]))
+    }
+}
+
+/// A `bits = [...]` grant of a raw range through a real daemon on a sparse file: only the
+/// granted bits of each register change, by every request kind; a plain write that does not cover
+/// a whole register is refused (the daemon cannot know that reading it is harmless).
+@Suite struct BitGrantEndToEndTests {
+    @Test func onlyTheGrantedBitsChange() throws {
+        let dir = TempDir()
+        let memory = makeSparseFile(dir.file("mem.img"), size: 0x200_0000)
+        let daemon = try DaemonProcess(
+            config: """
+                device = "\(memory)"
+                socket = "@SOCKET@"
+                socket_mode = "0600"
+                audit = "none"
+                [[grant]]
+                uid = \(getuid())
+                IoBase = [0x1000000]
+                IoLen = [0x100]
+                bits = [0x0000FF00]
+                access = "rw"
+                """, dir: dir)
+        defer { daemon.stop() }
+        let c = try daemon.client()
+        let reg: UInt64 = 0x100_0010
+        // Another party's bits, as the hardware or another grant left them.
+        let fd = open(memory, O_RDWR)
+        var outside: UInt32 = 0x1200_0034
+        _ = pwrite(fd, &outside, 4, off_t(reg))
+        close(fd)
+
+        #expect(try c.modify(reg, mask: 0xFF00, value: 0xAB00) == 0x1200_0034)
+        let plain = #expect(throws: IOGateError.self) { try c.write(reg, 0xFFFF_FFFF) }
+        #expect(plain?.code == .outsideAllowlist)
+        #expect(plain?.message.contains("bits 0xFFFF00FF (granted: 0x0000FF00)") == true, "\(plain?.message ?? "")")
+        try c.write(reg + 1, 0xCD, width: .byte)  // the granted byte, whole
+        let wide = #expect(throws: IOGateError.self) { _ = try c.modify(reg, mask: 0x1_0000, value: 0) }
+        #expect(wide?.message.contains("its mask would change bits 0x00010000") == true, "\(wide?.message ?? "")")
+        #expect(throws: IOGateError.self) { _ = try c.read(reg + 2, width: .byte) }  // bits 16-23: none granted
+        for version: UInt16 in [1, Frame.version] {  // a version 1 batch, then a compact batch
+            let v = try IOGateClient(socketPath: daemon.socket, maxVersion: version)
+            let refused = #expect(throws: IOGateError.self) {
+                _ = try v.batch { b in
+                    b.modify(reg, mask: 0x0F00, value: 0x0100)
+                    b.write(reg + 2, 0x77, width: .byte)
+                }
+            }
+            #expect(refused?.message.contains("batch operation #1 refused, nothing was run") == true, "\(refused?.message ?? "")")
+            #expect(try v.batch { b in b.modify(reg, mask: 0x0F00, value: 0x0E00) } == [version == 1 ? 0x1200_CD34 : 0x1200_CE34])
+        }
+        #expect(bytes(of: memory, at: reg, count: 4) == le(0x1200_CE34, 4))
     }
 }
