@@ -254,9 +254,10 @@ extension Allowlist {
         let offset = address &- entries[entry].range.base
         let (g, mode) = masks.granted(offset: offset, width: width)
         let full = width.maxValue
-        let what = "\(kind == .read ? "read" : kind == .write ? "write" : "modify") of \(width.bits) bits at \(hex(address))"
+        // Messages are built only for a refusal: this runs for every access through such a grant.
         func refuse(_ why: String) -> IOGateError {
-            IOGateError(.outsideAllowlist, "\(what) refused: \(why); \(client)'s grant of \(entries[entry]) does not allow it")
+            let what = "\(kind == .read ? "read" : kind == .write ? "write" : "modify") of \(width.bits) bits at \(hex(address))"
+            return IOGateError(.outsideAllowlist, "\(what) refused: \(why); \(client)'s grant of \(entries[entry]) does not allow it")
         }
         guard g != 0 else { throw refuse("no bit of this register is granted") }
         switch kind {

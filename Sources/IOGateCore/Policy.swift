@@ -109,10 +109,10 @@ public struct Policy: Sendable {
             for r in grant.ranges {
                 var e = r
                 e.access = grant.access
-                // Whole ranges merge as before; pin and bit grants over one range and of one access
-                // merge their masks; a whole grant and a masked one stay apart (`check` prefers
-                // the whole one).
-                if let i = entries.firstIndex(where: { $0.range == e.range && ($0.masks == nil) == (e.masks == nil) }),
+                // Whole ranges merge as before; pin grants (or bit grants) over one range and of one
+                // access merge their masks; a whole grant and a masked one stay apart (`check`
+                // prefers the whole one), and so do a pin and a bit grant.
+                if let i = entries.firstIndex(where: { $0.range == e.range && $0.masks?.isPins == e.masks?.isPins }),
                     e.masks == nil || entries[i].access == e.access
                 {
                     entries[i].access = max(entries[i].access, e.access)

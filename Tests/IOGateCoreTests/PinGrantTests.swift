@@ -130,6 +130,11 @@ import Testing
             "[[grant]]\nuid = 1001\npins = [17]\naccess = \"rw\"\n[[grant]]\nuid = 1001\nwindows = [\"gpio\"]\naccess = \"rw\"\n")
         let e = try whole.check(0xFE20_001C, width: .word, write: true)
         #expect(whole.entries[e].masks == nil)
+        // A pin grant and a bit grant of the same range stay two entries.
+        let mixed = try Self.allowlist(
+            "[[grant]]\nuid = 1001\npins = [17]\naccess = \"rw\"\n[[grant]]\nuid = 1001\nIoBase = [0xFE200000]\nIoLen = [0x100]\nbits = [0xF]\naccess = \"rw\"\n"
+        )
+        #expect(mixed.entries.map { $0.masks?.isPins } == [true, false])
     }
 
     @Test func userPinsOfTheBoard() throws {
