@@ -13,7 +13,7 @@ struct IOGateCommand: ParsableCommand {
             ADDR is a physical address (0xFE20001C) or WINDOW+OFFSET (gpio+0x1c).
             Exit status: 0 success, 1 refused by policy or failed, 2 usage error, 3 daemon unreachable.
             """,
-        version: "iogate 0.1.0 (protocol 2)",
+        version: "iogate 0.1.0 (protocol 3)",
         subcommands: [
             Read.self, Write.self, Modify.self, Wait.self, Dump.self, Windows.self, Boards.self, GPIO.self, Demo.self, Bench.self,
         ]
