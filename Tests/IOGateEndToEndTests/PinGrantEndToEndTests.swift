@@ -376,3 +376,28 @@ final class PigpioClient {
         #expect(bytes(of: memory, at: reg, count: 4) == le(0x1200_CE34, 4))
     }
 }
+
+/// The daemon refuses to start on a bad pin or bits grant, naming the file, line and mistake.
+@Suite struct PinGrantRefusalTests {
+    @Test(arguments: [
+        ("board = \"rpi4\"", "pins = [58]", "iogate.toml:6: [[grant]] #1: pin 58 does not exist on board 'rpi4'; its pins are 0...57"),
+        ("board = \"rock5b\"", "pins = [4]", "board 'rock5b' has no GPIO block with a register model IOGate knows"),
+        ("board = \"rpi4\"", "IoBase = [0xFE201000]\nIoLen = [0x100]\nbits = [0x100000000]", "bits mask 0x100000000 is wider than 32 bits"),
+    ])
+    func badGrantStopsTheDaemon(board: String, grant: String, message: String) {
+        let (status, stderr) = daemonRefusal(
+            config: """
+                device = "mock"
+                \(board)
+                socket = "@SOCKET@"
+                socket_mode = "0600"
+                audit = "none"
+                [[grant]]
+                uid = 0
+                \(grant)
+                access = "rw"
+                """)
+        #expect(status != 0)
+        #expect(stderr.contains(message), "\(stderr)")
+    }
+}
