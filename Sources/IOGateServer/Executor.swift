@@ -16,6 +16,9 @@ public final class Executor {
     /// For each allowlist entry, the served window that holds it.
     var entryWindows: [ServedWindow]
     var generation: Int
+    /// Whether any entry of the allowlist is a pin or bit grant: when not (most clients), every
+    /// path skips the mask checks after one test of this flag.
+    var hasMasks = false
     var batchWindows: [ServedWindow] = []
     /// The batch's modifies that write guards must judge: their decision depends on the register's
     /// current value, so they are checked under the batch's locks, just before it runs.
@@ -34,6 +37,7 @@ public final class Executor {
         self.command = command
         observing = daemon.observes
         (allowlist, entryWindows, generation) = daemon.allowlist(for: client)
+        hasMasks = allowlist.entries.contains { $0.masks != nil }
     }
 
     /// Re-evaluates the allowlist after a policy reload.
@@ -41,6 +45,7 @@ public final class Executor {
     public func refreshIfPolicyChanged() {
         if daemon.generation.load(ordering: .relaxed) != generation {
             (allowlist, entryWindows, generation) = daemon.allowlist(for: client)
+            hasMasks = allowlist.entries.contains { $0.masks != nil }
         }
     }
 
@@ -67,7 +72,7 @@ public final class Executor {
     @inline(__always)
     public func checkRead(_ address: UInt64, _ width: AccessWidth, count: UInt32 = 1) throws(IOGateError) {
         let e = try allowlist.check(address, width: width, count: UInt64(count), write: false)
-        if allowlist.entries[e].masks != nil { try checkMaskedReads(e, address, width, count: count) }
+        if hasMasks && allowlist.entries[e].masks != nil { try checkMaskedReads(e, address, width, count: count) }
     }
 
     /// Through a pin or bit grant, every register read must hold a granted bit.
@@ -80,7 +85,7 @@ public final class Executor {
     @inline(__always)
     public func read(_ address: UInt64, _ width: AccessWidth, count: UInt32 = 1, _ sink: (UInt64) -> Void) throws(IOGateError) {
         let e = try allowlist.check(address, width: width, count: UInt64(count), write: false)
-        if allowlist.entries[e].masks != nil { try checkMaskedReads(e, address, width, count: count) }
+        if hasMasks && allowlist.entries[e].masks != nil { try checkMaskedReads(e, address, width, count: count) }
         let window = entryWindows[e]
         let step = UInt64(width.rawValue)
         window.lock.lock()
@@ -104,7 +109,7 @@ public final class Executor {
     /// Writes consecutive elements.
     public func write(_ address: UInt64, _ width: AccessWidth, _ values: [UInt64]) throws(IOGateError) {
         let e = try allowlist.check(address, width: width, count: UInt64(values.count), write: true)
-        if allowlist.entries[e].masks != nil { return try maskedWrite(e, address, width, values) }
+        if hasMasks && allowlist.entries[e].masks != nil { return try maskedWrite(e, address, width, values) }
         let window = entryWindows[e]
         let step = UInt64(width.rawValue)
         for (i, v) in values.enumerated() {
@@ -155,7 +160,9 @@ public final class Executor {
     /// Atomically replaces the bits of `mask` with those of `value`; returns the old value.
     public func modify(_ address: UInt64, _ width: AccessWidth, mask: UInt64, value: UInt64) throws(IOGateError) -> UInt64 {
         let e = try allowlist.check(address, width: width, write: true)
-        let plan = allowlist.entries[e].masks == nil ? .plain : try allowlist.masked(e, address, width: width, kind: .modify, mask: mask)
+        let plan =
+            !hasMasks || allowlist.entries[e].masks == nil
+            ? .plain : try allowlist.masked(e, address, width: width, kind: .modify, mask: mask)
         let window = entryWindows[e]
         window.lock.lock()
         defer { window.lock.unlock() }
@@ -201,7 +208,7 @@ public final class Executor {
         timeoutMilliseconds: UInt32
     ) throws(IOGateError) -> UInt64 {
         let e = try allowlist.check(address, width: width, write: false)
-        if allowlist.entries[e].masks != nil { try checkMaskedReads(e, address, width, count: 1) }
+        if hasMasks && allowlist.entries[e].masks != nil { try checkMaskedReads(e, address, width, count: 1) }
         let window = entryWindows[e]
         let deadline = monotonicNanoseconds() + UInt64(timeoutMilliseconds) * 1_000_000
         var pause: UInt32 = 10
@@ -395,6 +402,7 @@ struct BatchChecker {
     let allowlist: Allowlist
     let entryWindows: [ServedWindow]
     let guarded: Bool
+    let hasMasks: Bool
     /// The windows the batch touches, in first-touch order.
     var windows: [ServedWindow]
     /// The modifies whose write guards run under the batch's locks (see `Executor.batchLockedGuards`).
@@ -409,6 +417,7 @@ struct BatchChecker {
         allowlist = executor.allowlist
         entryWindows = executor.entryWindows
         guarded = !executor.daemon.writeGuards.isEmpty
+        hasMasks = executor.hasMasks
         windows = executor.batchWindows
         executor.batchWindows = []
         windows.removeAll(keepingCapacity: true)
@@ -436,7 +445,7 @@ struct BatchChecker {
             let width = op.width, write = op.kind != .read
             let e = try allowlist.check(op.address, width: width, write: write)
             var plan = MaskedAccess.plain
-            if allowlist.entries[e].masks != nil {
+            if hasMasks && allowlist.entries[e].masks != nil {
                 let kind: AccessKind = op.kind == .read ? .read : op.kind == .write ? .write : .modify
                 plan = try allowlist.masked(e, op.address, width: width, kind: kind, value: op.value, mask: op.mask)
                 if plan != .plain { masked.append(MaskedBatchOp(index: index, access: plan)) }
