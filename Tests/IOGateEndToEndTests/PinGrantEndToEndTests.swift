@@ -401,3 +401,44 @@ final class PigpioClient {
         #expect(stderr.contains(message), "\(stderr)")
     }
 }
+
+/// A pin grant on the mock Raspberry Pi 5: the pin helpers drive the granted pin through RP1's
+/// CTRL, pad, RIO registers and their aliases; RIO OUT, shared by a bank, changes only the
+/// granted bit; an alias store naming another pin is refused.
+@Suite struct RP1PinGrantEndToEndTests {
+    @Test func rp1PinGrantReachesItsPinOnly() throws {
+        let daemon = try DaemonProcess(
+            config: """
+                device = "mock"
+                board = "rpi5"
+                socket = "@SOCKET@"
+                socket_mode = "0600"
+                audit = "none"
+                [[grant]]
+                uid = \(getuid())
+                pins = [17]
+                access = "rw"
+                """)
+        defer { daemon.stop() }
+        let gate = try daemon.client()
+        let gpio: UInt64 = 0x1F_000D_0000, rio: UInt64 = 0x1F_000E_0000
+        #expect(try gate.windows().map(\.name) == ["gpio", "rio", "pads"])
+        let led = try gate.gpio(17)
+        try led.setFunction(.output, gate)
+        try led.set(true, gate)
+        #expect(try gate.read(gpio + 0x8C) == 5)  // GPIO17_CTRL: RIO
+        #expect(try gate.read(rio + 0x4) == 1 << 17)  // OE
+        #expect(try gate.read(rio + 0x8) == 1 << 17)  // IN follows OUT
+        try gate.write(rio + 0x3000, 1 << 17)  // the clear alias
+        try gate.write(rio, 0xFFFF_FFFF)  // RIO OUT, plain: only bit 17 is granted
+        #expect(try gate.read(rio) == 1 << 17)
+        try gate.write(rio, 0)
+        #expect(try gate.read(rio) == 0)
+        try gate.write(rio + 0x2000, 1 << 17)  // the set alias
+        #expect(try gate.read(rio) == 1 << 17)
+        let other = #expect(throws: IOGateError.self) { try gate.write(rio + 0x3000, 1 << 18 | 1 << 17) }
+        #expect(other?.message.contains("it would act on pin 18 (granted: pins 17)") == true, "\(other?.message ?? "")")
+        #expect(throws: IOGateError.self) { _ = try gate.read(gpio + 0x94) }  // GPIO18_CTRL
+        #expect(try gate.read(rio) == 1 << 17)
+    }
+}
