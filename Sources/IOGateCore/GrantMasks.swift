@@ -216,6 +216,23 @@ public enum PinGrant {
                 byWindow[w.name] = b
             }
         }
+        // Every modelled register of those windows knows its pins, granted or not, so that a
+        // refusal can name the pins of a register that holds none of the grant's.
+        for block in map.blocks {
+            for reg in block.layout.registers where reg.pinCount > 0 {
+                let address = block.window.range.base + reg.offset
+                guard let w = board.windows.first(where: { $0.range.contains(address, size: 4) }), var b = byWindow[w.name] else {
+                    continue
+                }
+                let i = Int((address - w.range.base) / 4)
+                if b.bitsPerPin[i] == 0 {
+                    b.modes[i] = reg.actsOnOnes ? .ones : .field
+                    b.firstPins[i] = Int32(block.firstPin + reg.firstPin)
+                    b.bitsPerPin[i] = UInt8(min(reg.bitsPerPin, 32))
+                    byWindow[w.name] = b
+                }
+            }
+        }
         return board.windows.compactMap { w in
             byWindow[w.name].map { b in
                 GrantedRange(
@@ -259,7 +276,17 @@ extension Allowlist {
             let what = "\(kind == .read ? "read" : kind == .write ? "write" : "modify") of \(width.bits) bits at \(hex(address))"
             return IOGateError(.outsideAllowlist, "\(what) refused: \(why); \(client)'s grant of \(entries[entry]) does not allow it")
         }
-        guard g != 0 else { throw refuse("no bit of this register is granted") }
+        guard g != 0 else {
+            if kind != .read {
+                let bits = kind == .modify ? mask & full : mode == .ones ? value & full : full
+                let pins = masks.pins(of: bits, offset: offset)
+                if !pins.isEmpty {
+                    let named = pins.count == 1 ? "pin \(pins[0])" : "pins \(RegisterMasks.ranges(pins))"
+                    throw refuse("it would change \(named) (granted: \(masks.description)); no bit of this register is granted")
+                }
+            }
+            throw refuse("no bit of this register is granted")
+        }
         switch kind {
         case .read:
             return .plain

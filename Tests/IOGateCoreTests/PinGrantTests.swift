@@ -60,6 +60,11 @@ import Testing
         #expect(try list.masked(e, base + 0x34, width: .word, kind: .read) == .plain)
         let fsel0 = #expect(throws: IOGateError.self) { try list.masked(e, base + 0x00, width: .word, kind: .read) }
         #expect(fsel0?.message.contains("no bit of this register is granted") == true, "\(fsel0?.message ?? "")")
+        // A write to a register with none of the grant's bits names the pins it would change.
+        let fsel4 = #expect(throws: IOGateError.self) {
+            try list.masked(e, base + 0x10, width: .word, kind: .modify, value: 1 << 0, mask: 0b111)
+        }
+        #expect(fsel4?.message.contains("it would change pin 40 (granted: pins 17)") == true, "\(fsel4?.message ?? "")")
         // A 64-bit write over GPFSEL0 and GPFSEL1: a masked read-modify-write of pin 17's field.
         #expect(
             try list.masked(e, base, width: .double, kind: .write, value: 0) == .readModifyWrite(mask: 0x00E0_0000 << 32))
