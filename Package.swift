@@ -49,11 +49,21 @@ let package = Package(
         .executableTarget(name: "iogated", dependencies: ["IOGateServer"]),
         .testTarget(name: "IOGateCoreTests", dependencies: ["IOGateCore", "IOGateMock"]),
         .testTarget(name: "IOGateProtocolTests", dependencies: ["IOGateProtocol"]),
+        // Fixtures the test targets share (temporary directories, running the products, a daemon
+        // process, an in-process daemon's configuration and log); not a product.
+        .target(
+            name: "IOGateTestSupport", dependencies: ["IOGate", "IOGateCore", "IOGateServer", "IOGateSystem"],
+            path: "Tests/IOGateTestSupport"),
+        // The server in this process: checked access, batch checking, session framing, the kernel-line
+        // guard; no process is spawned.
+        .testTarget(
+            name: "IOGateServerTests",
+            dependencies: ["IOGateServer", "IOGate", "IOGateCore", "IOGateProtocol", "IOGateSystem", "IOGateGPIO", "IOGateTestSupport"]),
         .testTarget(
             name: "IOGateEndToEndTests",
-            dependencies: ["IOGate", "IOGateServer", "IOGateSystem", "IOGateGPIO", "iogate", "iogated"]),
+            dependencies: ["IOGate", "IOGateServer", "IOGateSystem", "IOGateGPIO", "IOGateTestSupport", "iogate", "iogated"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )
 
 // libFuzzer targets, declared only for scripts/fuzz.sh (which sets IOGATE_FUZZ); see Fuzz/README.md.

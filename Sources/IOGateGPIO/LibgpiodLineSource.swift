@@ -5,7 +5,7 @@ import Synchronization
 /// GPIO information from the kernel through libgpiod (v1 or v2, fixed at build time; see
 /// `GPIOChip.libgpiodAPI`). Chips opened once stay open, so the daemon can keep checking lines
 /// after it has dropped the privileges needed to open them.
-public final class LibgpiodLineSource: GPIOLineInfoSource, @unchecked Sendable {
+public final class LibgpiodLineSource: GPIOLineInfoSource, Sendable {
     /// The directory holding `gpiochip*` device nodes.
     public let devDirectory: String
     private let open = Mutex<[String: GPIOChip]>([:])

@@ -13,6 +13,8 @@ import IOGateSystem
 ///   journal is not waited on by any request). `flush()` writes what is left when the daemon stops.
 /// Records are never dropped, and each output keeps the order of the queue: whoever writes takes
 /// the oldest records first, under a lock that only writers hold.
+// @unchecked Sendable: the queues are touched only under `queueLock`, each output only under its
+// write lock, and `auditReady` is a semaphore made once in init; the rest is immutable.
 final class AccessLog: @unchecked Sendable {
     /// One observed access.
     struct Record {

@@ -8,6 +8,9 @@ import IOGateSystem
 import Synchronization
 
 /// The privileged helper: maps the granted windows once, drops privileges, and serves clients.
+// @unchecked Sendable: `policy` changes only under `policyLock` (readers take it too, and see the
+// change through `generation`); `clientFDs` only under `clientsLock`; `windows`, `mock`, `mapping`,
+// `listener`, `pigpio` and `accessLog` are set by `start()` before any thread that reads them exists.
 public final class Daemon: @unchecked Sendable {
     public let config: Config
     public let board: Board?

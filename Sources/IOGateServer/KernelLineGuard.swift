@@ -8,7 +8,7 @@ import IOGateGPIO
 /// pins (`GPIOLayout`: bcm2835, bcm2711, rp1, omap) and whose kernel GPIO chip can be found
 /// (`GPIOChipMatcher`). Each guarded store asks the kernel, through `GPIOLineInfoSource`, about
 /// exactly the pins it would change; reads are never checked.
-public final class KernelLineGuard: WriteGuard, @unchecked Sendable {
+public final class KernelLineGuard: WriteGuard, Sendable {
     /// A protected GPIO block: a board window, its register model, and its chip.
     public struct Block: Sendable {
         public let window: BoardWindow

@@ -6,7 +6,7 @@ import IOGateSystem
 ///
 /// Line format: `R|W <window>+0x<offset> <bits> 0x<value> uid=<uid> pid=<pid>`; the window is the
 /// board window name, or the physical base of an unnamed range.
-public final class Tracer: @unchecked Sendable {
+public final class Tracer: Sendable {
     let fd: Int32
     let lock = Lock()
 

@@ -83,11 +83,11 @@ enum Main {
             var command = try IOGateCommand.parseAsRoot(hoistingSocket(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch let e as IOGateError {
-            fputs("iogate: \(e.message)\n", stderr)
+            writeStandardError("iogate: \(e.message)\n")
             exit(e.code == .unreachable ? 3 : 1)
         } catch let e as Errno {
             // A system call of the CLI itself failed (demo and bench: temporary files, child processes).
-            fputs("iogate: \(e.description)\n", stderr)
+            writeStandardError("iogate: \(e.description)\n")
             exit(1)
         } catch let e as ExitCode {
             exit(e.rawValue)
@@ -96,7 +96,7 @@ enum Main {
                 print(IOGateCommand.fullMessage(for: error))
                 exit(0)
             }
-            fputs(IOGateCommand.fullMessage(for: error) + "\n", stderr)
+            writeStandardError(IOGateCommand.fullMessage(for: error) + "\n")
             exit(2)
         }
     }

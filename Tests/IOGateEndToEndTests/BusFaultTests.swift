@@ -1,5 +1,6 @@
 import Glibc
 import IOGate
+import IOGateTestSupport
 import Testing
 
 /// A bus fault (SIGBUS) during a register access fails that request with status 18 and the

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import IOGate
+import IOGateTestSupport
 import Testing
 
 /// End-to-end: compact batches (opcode 0x21, protocol version 2) through the client library and

@@ -1,6 +1,8 @@
 import Foundation
 import Glibc
 import IOGate
+import IOGateTestSupport
+import Synchronization
 import Testing
 
 /// End-to-end on the mock backend: the real daemon simulating a board, driven by the real CLI.
@@ -70,8 +72,8 @@ final class MockBoardEndToEndTests {
     @Test func twoClientsToggleDifferentPinsOfOneBankThroughSetAndClearRegisters() throws {
         let c = try daemon.client()
         for pin in [5, 6] { try c.gpio(pin).setFunction(.output, c) }
-        let errors = NSLock()
-        var failures: [String] = []
+        let failures = Mutex<[String]>([])
+        let daemon = daemon
         DispatchQueue.concurrentPerform(iterations: 2) { who in
             do {
                 let g = try daemon.client()
@@ -80,10 +82,10 @@ final class MockBoardEndToEndTests {
                 // An even number of toggles from low ends low; then drive each pin to a distinct final level.
                 try p.set(who == 0, g)
             } catch {
-                errors.lock(); failures.append("\(error)"); errors.unlock()
+                failures.withLock { $0.append("\(error)") }
             }
         }
-        #expect(failures.isEmpty, "\(failures)")
+        #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
         #expect(try c.read(0xFE20_0034) & 0x60 == 0x20)  // GPIO5 high, GPIO6 low
         // GPFSEL0 still selects output for both, nothing else.
         #expect(try c.read(0xFE20_0000) == (1 << 15) | (1 << 18))

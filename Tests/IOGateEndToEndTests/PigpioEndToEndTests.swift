@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import IOGate
+import IOGateTestSupport
 import Testing
 
 /// The pigpio frontend driven by Debian's real pigpio clients: `pigs` (pigpio-tools), the Python

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import IOGate
+import IOGateTestSupport
 import Testing
 
 /// The pigpio frontend on a Raspberry Pi 5 (RP1), driven by Debian's real `pigs`, `pigpio` and

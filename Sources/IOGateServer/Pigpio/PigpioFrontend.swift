@@ -6,7 +6,7 @@ import Synchronization
 /// The optional pigpio frontend: a TCP listener (`pigpio_listen`) speaking pigpio's socket
 /// protocol, one thread per connection, every command run through an `Executor` for the
 /// `pigpio_as` identity so the same allowlist decides as for native clients.
-final class PigpioFrontend: @unchecked Sendable {
+final class PigpioFrontend: Sendable {
     unowned let daemon: Daemon
     let fd: Int32
     /// The address bound (with the kernel's port when 0 was asked for).

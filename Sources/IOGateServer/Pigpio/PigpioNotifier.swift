@@ -7,8 +7,12 @@ import Synchronization
 /// receives a 12-byte level report whenever a pin it monitors changes. IOGate has no interrupt
 /// path, so one thread polls the bank-0 level registers every millisecond while any handle
 /// monitors a pin, through an `Executor` of the `pigpio_as` identity (each poll is checked).
+// @unchecked Sendable: `handles` and `pollerRunning` are touched only under `lock`; `stopping` is
+// atomic; the rest is immutable.
 final class PigpioNotifier: @unchecked Sendable {
     /// One notification handle: its socket, what it monitors, and what it last reported.
+    // @unchecked Sendable: `retired` changes only under `sendLock`; `monitor`, `executor` and
+    // `primeLevel` only under the notifier's `lock`; the rest only on the poller thread.
     final class Handle: @unchecked Sendable {
         let slot: Int
         let fd: Int32
