@@ -3,6 +3,8 @@ import Glibc
 import IOGate
 import IOGateCore
 import IOGateProtocol
+import IOGateTestSupport
+import Synchronization
 import Testing
 
 /// Per-pin grants through a real daemon on the mock Raspberry Pi 4. User A (gid 4001, and the
@@ -57,7 +59,11 @@ final class PinGrantEndToEndTests {
 
     /// A client whose connection carries supplementary group `gid` (see the suite's note).
     func client(gid: UInt32, maxVersion: UInt16 = Frame.version) throws -> IOGateClient {
-        try withThreadGroups([gid]) { () throws -> IOGateClient in try IOGateClient(socketPath: daemon.socket, maxVersion: maxVersion) }
+        try Self.client(daemon.socket, gid: gid, maxVersion: maxVersion)
+    }
+
+    static func client(_ socket: String, gid: UInt32, maxVersion: UInt16 = Frame.version) throws -> IOGateClient {
+        try withThreadGroups([gid]) { () throws -> IOGateClient in try IOGateClient(socketPath: socket, maxVersion: maxVersion) }
     }
 
     /// GPFSEL field and pull field of `pin` (pins 10-19, and a pull register's 16 pins).
@@ -82,7 +88,7 @@ final class PinGrantEndToEndTests {
         var refusals = 0
     }
 
-    func exercise(_ u: User, iterations: Int) -> Outcome {
+    static func exercise(_ u: User, socket: String, iterations: Int) -> Outcome {
         var o = Outcome()
         let (p, q) = u.pins
         let (x, y) = u.others
@@ -104,8 +110,8 @@ final class PinGrantEndToEndTests {
             }
         }
         do {
-            let c2 = try client(gid: u.gid)  // compact batches
-            let c1 = try client(gid: u.gid, maxVersion: 1)  // version 1 batches
+            let c2 = try client(socket, gid: u.gid)  // compact batches
+            let c1 = try client(socket, gid: u.gid, maxVersion: 1)  // version 1 batches
             let pigpio = try u.pigpio.map { try PigpioClient(port: $0) }
             var f: [Int: UInt64] = [p: 0, q: 0]
             var pl: [Int: UInt64] = [p: 0, q: 0]
@@ -206,14 +212,13 @@ final class PinGrantEndToEndTests {
             User(name: "B", gid: 4002, pins: (12, 18), others: (11, 17), pigpio: nil),
         ]
         let iterations = 2000
-        var outcomes = [Outcome](repeating: Outcome(), count: 2)
-        let lock = NSLock()
+        let results = Mutex([Outcome](repeating: Outcome(), count: 2))
+        let socket = daemon.socket
         DispatchQueue.concurrentPerform(iterations: 2) { who in
-            let o = exercise(users[who], iterations: iterations)
-            lock.lock()
-            outcomes[who] = o
-            lock.unlock()
+            let o = Self.exercise(users[who], socket: socket, iterations: iterations)
+            results.withLock { $0[who] = o }
         }
+        let outcomes = results.withLock { $0 }
         for o in outcomes { #expect(o.problems.isEmpty, "\(o.problems)") }
         #expect(outcomes[0].refusals == iterations / 4 * 9)
         #expect(outcomes[1].refusals == iterations / 4 * 5)
