@@ -71,6 +71,14 @@ public final class IOGateClient {
         return w
     }
 
+    /// The windows with what of each is granted (whole, pins, bits): protocol version 3. From an
+    /// older daemon, every window counts as whole.
+    public func grants() throws(IOGateError) -> [GrantInfo] {
+        guard serverHello.version >= Opcode.grants.sinceVersion else { return try windows().map { GrantInfo(window: $0) } }
+        var body = try roundTrip(.grants)
+        return try body.withReader { r throws(IOGateError) in try Codec.decodeGrants(&r) }
+    }
+
     /// Resolves `0xADDR` or `WINDOW+OFFSET` to a physical address using the granted windows.
     public func resolve(_ expression: AddressExpression) throws(IOGateError) -> UInt64 {
         switch expression {

@@ -1064,6 +1064,10 @@ compatible = [
 ]
 notes = "Board string from bcm2836-rpi-2-b.dts; SoC string from bcm2836.dtsi. bcm2836.dtsi: soc ranges = <0x7e000000 0x3f000000 0x1000000>, so physical = bus - 0x7e000000 + 0x3f000000. The Pi 2 Model B v1.2 has a BCM2837 and is described by bcm2837-rpi-2-b.dts (compatible raspberrypi,2-model-b-rev2 / brcm,bcm2837); it is listed under rpi3, whose peripheral map is identical. The upstream DT has no node for the GPIO pad registers, so no pads window is given."
 
+
+# Per-pin grants: `pins = "user"` in a grant means these (see docs/SECURITY.md).
+user_pins = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27]
+user_pins_source = "The 40-pin header of the Raspberry Pi 2 Model B: GPIO 2-27 are the user GPIOs; GPIO 0 and 1 (ID_SD/ID_SC) are reserved for the HAT ID EEPROM (raspberrypi/hats, designguide.md) and the other pins of the block drive on-board devices (SD card, Ethernet, Wi-Fi, LEDs). pigpio's default update mask for such boards is the same set: PI_DEFAULT_UPDATE_MASK_R3 0x0FFFFFFC in joan2937/pigpio pigpio.h."
 [[window]]
 name = "gpio"
 base = 0x3f200000
@@ -1158,6 +1162,10 @@ compatible = [
 ]
 notes = "Board strings from bcm2837-rpi-3-b-plus.dts, bcm2837-rpi-3-b.dts, bcm2837-rpi-3-a-plus.dts, bcm2837-rpi-zero-2-w.dts, bcm2837-rpi-cm3-io3.dts and bcm2837-rpi-2-b.dts (Pi 2 v1.2); SoC string from bcm2837.dtsi. The BCM2837 is described by bcm2837.dtsi + bcm283x.dtsi + bcm2835-common.dtsi; bcm2837.dtsi: soc ranges = <0x7e000000 0x3f000000 0x1000000>, so physical = bus - 0x7e000000 + 0x3f000000 (the same for 32-bit and 64-bit kernels: the arm64 .dts files include the arm ones). The upstream DT has no node for the GPIO pad registers, so no pads window is given."
 
+
+# Per-pin grants: `pins = "user"` in a grant means these (see docs/SECURITY.md).
+user_pins = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27]
+user_pins_source = "The 40-pin header of the Raspberry Pi 3 family and Zero 2 W: GPIO 2-27 are the user GPIOs; GPIO 0 and 1 (ID_SD/ID_SC) are reserved for the HAT ID EEPROM (raspberrypi/hats, designguide.md) and the other pins of the block drive on-board devices (SD card, Ethernet, Wi-Fi, LEDs). pigpio's default update mask for such boards is the same set: PI_DEFAULT_UPDATE_MASK_R3 0x0FFFFFFC in joan2937/pigpio pigpio.h."
 [[window]]
 name = "gpio"
 base = 0x3f200000
@@ -1249,6 +1257,10 @@ compatible = [
 ]
 notes = "Board strings from bcm2711-rpi-4-b.dts, bcm2711-rpi-400.dts and bcm2711-rpi-cm4.dtsi (included by bcm2711-rpi-cm4-io.dts); SoC string from bcm2711.dtsi. bcm2711.dtsi: soc ranges = <0x7e000000 0x0 0xfe000000 0x01800000>, so physical = bus - 0x7e000000 + 0xfe000000 (the 'low peripheral' map that the firmware uses by default; the arm64 .dts files include the arm ones). The upstream DT has no node for the GPIO pad registers, so no pads window is given."
 
+
+# Per-pin grants: `pins = "user"` in a grant means these (see docs/SECURITY.md).
+user_pins = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27]
+user_pins_source = "The 40-pin header of the Raspberry Pi 4 / 400 / CM4 IO board: GPIO 2-27 are the user GPIOs; GPIO 0 and 1 (ID_SD/ID_SC) are reserved for the HAT ID EEPROM (raspberrypi/hats, designguide.md) and the other pins of the block drive on-board devices (SD card, Ethernet, Wi-Fi, LEDs). pigpio's default update mask for such boards is the same set: PI_DEFAULT_UPDATE_MASK_R3 0x0FFFFFFC in joan2937/pigpio pigpio.h."
 [[window]]
 name = "clock"
 base = 0xfe101000
@@ -1350,6 +1362,10 @@ RP1 address translation (upstream torvalds/linux): rp1-common.dtsi puts RP1 peri
 The RP1 windows are only decoded once the firmware has brought up the pcie2 link to RP1 (it does so before Linux starts on a Pi 5).
 The BCM2712's own GPIO (gio, brcmstb) and the BCM2712 UART10 debug port are not described here yet."""
 
+
+# Per-pin grants: `pins = "user"` in a grant means these (see docs/SECURITY.md).
+user_pins = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27]
+user_pins_source = "The 40-pin header of the Raspberry Pi 5 (RP1 bank 0): GPIO 2-27 are the user GPIOs; GPIO 0 and 1 (ID_SD/ID_SC) are reserved for the HAT ID EEPROM (raspberrypi/hats, designguide.md) and the other pins of the block drive on-board devices (SD card, Ethernet, Wi-Fi, LEDs). pigpio's default update mask for such boards is the same set: PI_DEFAULT_UPDATE_MASK_R3 0x0FFFFFFC in joan2937/pigpio pigpio.h."
 [[window]]
 name = "clock"
 base = 0x1f00018000

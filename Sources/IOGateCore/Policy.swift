@@ -77,15 +77,18 @@ public struct GrantedRange: Hashable, Sendable, CustomStringConvertible {
     public var range: PhysicalRange
     public var window: String?
     public var access: Access
+    /// The bits of each register this grant covers (`pins = [...]`, `bits = [...]`); nil: all of them.
+    public var masks: RegisterMasks?
 
-    public init(range: PhysicalRange, window: String? = nil, access: Access = .rw) {
+    public init(range: PhysicalRange, window: String? = nil, access: Access = .rw, masks: RegisterMasks? = nil) {
         self.range = range
         self.window = window
         self.access = access
+        self.masks = masks
     }
 
     public var description: String {
-        (window.map { "\($0) " } ?? "") + range.description + " (\(access.rawValue))"
+        (window.map { "\($0) " } ?? "") + range.description + " (\(access.rawValue)\(masks.map { ", \($0)" } ?? ""))"
     }
 }
 
@@ -106,9 +109,15 @@ public struct Policy: Sendable {
             for r in grant.ranges {
                 var e = r
                 e.access = grant.access
-                if let i = entries.firstIndex(where: { $0.range == e.range }) {
+                // Whole ranges merge as before; pin grants (or bit grants) over one range and of one
+                // access merge their masks; a whole grant and a masked one stay apart (`check`
+                // prefers the whole one), and so do a pin and a bit grant.
+                if let i = entries.firstIndex(where: { $0.range == e.range && $0.masks?.isPins == e.masks?.isPins }),
+                    e.masks == nil || entries[i].access == e.access
+                {
                     entries[i].access = max(entries[i].access, e.access)
                     if entries[i].window == nil { entries[i].window = e.window }
+                    if let a = entries[i].masks, let b = e.masks { entries[i].masks = a.union(b) }
                 } else {
                     entries.append(e)
                 }
@@ -149,11 +158,17 @@ public struct Allowlist: Sendable {
                 .outsideAllowlist, "access at \(hex(address)) of \(count) x \(width.bits)-bit wraps past 2^64",
                 details: .init(address: address, granted: entries))
         }
-        var readOnlyHit = -1
+        var readOnlyHit = -1, maskedHit = -1
         for i in entries.indices where entries[i].range.contains(address, size: size) {
-            if !write || entries[i].access == .rw { return i }
-            readOnlyHit = i
+            if !write || entries[i].access == .rw {
+                // A whole grant wins over a pin or bit grant of the same range.
+                if entries[i].masks == nil { return i }
+                if maskedHit < 0 { maskedHit = i }
+            } else {
+                readOnlyHit = i
+            }
         }
+        if maskedHit >= 0 { return maskedHit }
         if readOnlyHit >= 0 {
             throw IOGateError(
                 .readOnly,

@@ -177,6 +177,13 @@ final class Session {
         case .windows:
             Codec.beginResponse(opcode: opcode, id: id, into: &out)
             Codec.encode(executor.windows(), into: &out)
+        case .grants:
+            guard version >= Opcode.grants.sinceVersion else {
+                // What a version 1 or 2 daemon answered: an unknown opcode.
+                throw IOGateError(.unknownOperation, "unknown opcode \(hex(UInt64(opcode))); known: \(Codec.versionTwoOpcodes)")
+            }
+            Codec.beginResponse(opcode: opcode, id: id, into: &out)
+            Codec.encode(executor.grants(), into: &out)
         case .read(let address, let width, let count):
             try executor.checkRead(address, width, count: count)
             Codec.beginResponse(opcode: opcode, id: id, into: &out)

@@ -159,6 +159,11 @@ final class MockBoardEndToEndTests {
         #expect(r.stdout.contains("blink 2: on      GPSET0 <- 0x00020000       GPLEV0 = 0x00020000"))
         #expect(r.stdout.contains("blink 2: off     GPCLR0 <- 0x00020000       GPLEV0 = 0x00000000"))
         #expect(r.stdout.contains("read uart0 at 0xFE201000 -> refused (outside-allowlist)"))
+        // The demo grants the header's user pins (2-27): GPIO0, in GPFSEL0 with pins 2-9, is refused by name.
+        #expect(
+            r.stdout.contains(
+                "GPIO0 mode in     -> refused (outside-allowlist): modify of 32 bits at 0xFE200000 refused: its mask would change pin 0 (granted: pins 2-27)"
+            ), "\(r.stdout)")
         #expect(r.stdout.contains("iogated stopped (exit 0)"))
     }
 
@@ -172,6 +177,10 @@ final class MockBoardEndToEndTests {
         #expect(r.stdout.contains("blink 1: on      SYS_RIO0.OUT.SET <- 0x00020000       SYS_RIO0.IN = 0x00020000"))
         #expect(r.stdout.contains("blink 1: off     SYS_RIO0.OUT.CLR <- 0x00020000       SYS_RIO0.IN = 0x00000000"))
         #expect(r.stdout.contains("read uart0 at 0x1F00030000 -> refused (outside-allowlist)"))
+        #expect(
+            r.stdout.contains(
+                "GPIO0 mode in     -> refused (outside-allowlist): modify of 32 bits at 0x1F000D0004 refused: it would change pin 0 (granted: pins 2-27)"
+            ))
         let none = try run(productsDirectory + "/iogate", ["demo", "--board", "rock5b", "--boards", repositoryRoot + "/boards"])
         #expect(none.status == 1)
         #expect(none.stderr.contains("board rock5b has no GPIO window with a register model the mock simulates"), "\(none.stderr)")
