@@ -44,15 +44,13 @@ final class AccessLog: @unchecked Sendable {
     private let traceWriteLock = Lock()
     private let auditWriteLock = Lock()
     /// Posted when the audit queue stops being empty; the writer thread waits on it.
-    private let auditReady: UnsafeMutablePointer<sem_t>
+    private let auditReady = Semaphore()
 
     init(tracer: Tracer?, audit: AuditLevel, logger: Logger, label: @escaping @Sendable (UInt64, ServedWindow) -> String) {
         self.label = label
         self.tracer = tracer
         self.audit = audit
         self.logger = logger
-        auditReady = .allocate(capacity: 1)
-        sem_init(auditReady, 0, 0)
     }
 
     /// Starts the audit writer thread (from `Daemon.start()`).
@@ -80,7 +78,7 @@ final class AccessLog: @unchecked Sendable {
             auditQueue.append(r)
             return auditQueue.count == 1
         }
-        if wake { sem_post(auditReady) }
+        if wake { auditReady.post() }
     }
 
     /// Writes the queued trace lines; called after the window lock is released, before answering.
@@ -110,7 +108,7 @@ final class AccessLog: @unchecked Sendable {
 
     private func writeAuditForever() {
         while true {
-            while sem_wait(auditReady) != 0 && errno == EINTR {}
+            auditReady.wait()
             usleep(Self.auditDelayMicroseconds)  // let a burst of writes share one write(2)
             writeAudit()
         }
