@@ -249,7 +249,7 @@ public final class Daemon: @unchecked Sendable {
             Codec.encodeError(
                 IOGateError(.limitExceeded, "too many clients (\(limits.maxClients) connected); try again later"), opcode: 0, id: 0,
                 into: &w)
-            _ = w.bytes.withUnsafeBytes { writeAll(fd, $0) }
+            _ = writeAll(fd, w.bytes)
             close(fd)
             return
         }

@@ -11,8 +11,10 @@ public enum Privileges {
         case .uid(let u):
             return (u, Accounts.primaryGroup(of: u) ?? u)
         case .user(let name):
-            guard let pw = getpwnam(name) else { throw IOGateError(.config, "user '\(name)' (to drop privileges to) does not exist") }
-            return (pw.pointee.pw_uid, pw.pointee.pw_gid)
+            guard let account = Accounts.account(named: name) else {
+                throw IOGateError(.config, "user '\(name)' (to drop privileges to) does not exist")
+            }
+            return account
         default:
             throw IOGateError(.config, "'user' must be a user name or uid")
         }

@@ -75,7 +75,7 @@ final class Session {
     func flush() -> Bool {
         // The request's trace lines are written (outside every window lock) before it is answered.
         daemon.accessLog.drainTrace()
-        return out.bytes.withUnsafeBytes { writeAll(fd, $0) }
+        return writeAll(fd, out.bytes)
     }
 
     /// Handles one frame payload. Returns false to close the connection.

@@ -55,6 +55,24 @@ public enum Descriptor {
         }
     }
 
+    /// Sends all of `bytes` on socket `fd` (see `sendAll(_:_:)` for a buffer).
+    public static func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws(Errno) {
+        // withUnsafeBytes rethrows untyped errors: carry the Errno out by hand.
+        let failure: Errno? = bytes.withUnsafeBytes { p in
+            do throws(Errno) { try sendAll(fd, p) } catch { return error }
+            return nil
+        }
+        if let failure { throw failure }
+    }
+
+    /// Receives exactly `count` bytes into `bytes[0..<count]`; false at end of stream first.
+    public static func receiveExactly(_ fd: Int32, into bytes: inout [UInt8], count: Int) throws(Errno) -> Bool {
+        let result: Result<Bool, Errno> = bytes.withUnsafeMutableBytes { p in
+            do throws(Errno) { return .success(try receiveExactly(fd, into: p, count: count)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
     /// One `recv` into `buffer[offset...]`, repeated on `EINTR`: the bytes received, 0 at end of stream.
     public static func receive(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int = 0) throws(Errno) -> Int {
         precondition(offset <= buffer.count, "receive offset \(offset) past a buffer of \(buffer.count) bytes")

@@ -23,14 +23,14 @@ final class PigpioConnection {
         defer { if let h = notifyHandle { frontend.notifier.close(h.slot) } }
         var buf = [UInt8](repeating: 0, count: PigpioFrame.size)
         while true {
-            let ok = buf.withUnsafeMutableBytes { readExactly(fd, $0, count: PigpioFrame.size) }
+            let ok = readExactly(fd, &buf, count: PigpioFrame.size)
             guard ok, let request = PigpioFrame(bytes: buf) else { return }
             // Extensions carry data for commands not served here; read and drop them so the
             // stream stays in step. pigpio closes the connection on an oversized one.
             if request.p3 > 0 {
                 guard request.p3 <= PigpioFrame.maxExtension else { return }
                 var ext = [UInt8](repeating: 0, count: Int(request.p3))
-                guard ext.withUnsafeMutableBytes({ readExactly(fd, $0, count: Int(request.p3)) }) else { return }
+                guard readExactly(fd, &ext, count: Int(request.p3)) else { return }
             }
             executor.refreshIfPolicyChanged()
             let reply = handle(request)
@@ -40,7 +40,7 @@ final class PigpioConnection {
             if let h = notifyHandle {
                 sent = h.send(bytes)
             } else {
-                sent = bytes.withUnsafeBytes { writeAll(fd, $0) }
+                sent = writeAll(fd, bytes)
             }
             if !sent { return }
         }

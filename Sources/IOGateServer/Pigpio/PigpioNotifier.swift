@@ -39,7 +39,7 @@ final class PigpioNotifier: @unchecked Sendable {
         /// Sends bytes on the handle's socket; replies and reports never interleave. False once
         /// the handle is retired.
         func send(_ bytes: [UInt8]) -> Bool {
-            sendLock.locked { !retired && bytes.withUnsafeBytes { writeAll(fd, $0) } }
+            sendLock.locked { !retired && writeAll(fd, bytes) }
         }
 
         /// Retires the handle; waits for a send in progress, so the caller may close `fd` after.
