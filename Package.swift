@@ -31,7 +31,7 @@ let package = Package(
         // <gpiod.h> is installed (libgpiod-dev); both link as -lgpiod, all pkg-config adds on Debian.
         .target(name: "CGPIOD", linkerSettings: [.linkedLibrary("gpiod")]),
         // The Swift module that owns the shim's pointers.
-        .target(name: "IOGateGPIO", dependencies: ["IOGateCore", "CGPIOD"]),
+        .target(name: "IOGateGPIO", dependencies: ["IOGateCore", "IOGateSystem", "CGPIOD"]),
         .target(
             name: "IOGateServer",
             dependencies: [

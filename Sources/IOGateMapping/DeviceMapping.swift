@@ -79,6 +79,8 @@ public final class MappedRegion: RegisterSpace {
     public let range: PhysicalRange
     /// The chunks, in address order; chunk `i` covers the 32 MB section `firstSection + i`.
     public let chunks: [Chunk]
+    // SAFETY: one mmap per chunk, made in init and unmapped only in deinit, so every pointer is
+    // valid for its chunk's length for the region's whole life.
     @usableFromInline let pointers: [UnsafeMutableRawPointer]
     @usableFromInline let firstChunkBase: UInt64
 
@@ -88,6 +90,7 @@ public final class MappedRegion: RegisterSpace {
     ) throws(IOGateError) {
         self.range = range
         let plan = ChunkPlanner.plan(range, pageSize: pageSize)
+        // SAFETY: filled with successful mmaps only; on a failure those made so far are unmapped.
         var pointers: [UnsafeMutableRawPointer] = []
         for chunk in plan {
             guard let offset = off_t(exactly: chunk.base) else {
@@ -118,6 +121,8 @@ public final class MappedRegion: RegisterSpace {
     /// The mapped address of `address`. The caller has checked that `address` lies inside `range`
     /// and is aligned to the access width, so the access cannot leave its chunk.
     @inlinable @inline(__always)
+    // SAFETY: see above: the address lies in `range`, so chunk `i` maps it and the offset is
+    // below the chunk's length.
     func pointer(_ address: UInt64) -> UnsafeMutableRawPointer {
         let i = ChunkPlanner.chunkIndex(of: address, firstChunkBase: firstChunkBase)
         let chunkBase = i == 0 ? firstChunkBase : (firstChunkBase >> 25 + UInt64(i)) << 25

@@ -65,6 +65,8 @@ public enum Privileges {
             lines.append("\(refused ? "refused" : "ALLOWED"): \(what)\(refused ? "" : " (returned \(r), errno \(e))")")
         }
         expectRefused("execve(/bin/true)") {
+            // SAFETY: a NULL-terminated argv of one strdup'd string, alive across the call (the
+            // filter refuses execve, so it never replaces this process; the 10 bytes stay allocated).
             var argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
             return Int(execve("/bin/true", &argv, nil))
         }

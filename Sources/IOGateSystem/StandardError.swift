@@ -1,4 +1,4 @@
-// `@preconcurrency` only in this file: Swift 6 refuses to read C's `stderr` (a mutable global) from
+// SAFETY: `@preconcurrency` only in this file: Swift 6 refuses to read C's `stderr` (a mutable global) from
 // concurrent code; the C library sets it before `main` and nothing here reassigns it, and stdio
 // locks the stream on every call. Every other file writes to standard error through this function.
 @preconcurrency import Glibc

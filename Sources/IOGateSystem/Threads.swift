@@ -58,6 +58,7 @@ public func runOnThreads(_ count: Int, stackSize: Int = 1 << 20, _ body: @escapi
 /// `withLock` cannot express.
 public final class Lock: @unchecked Sendable {
     // @unchecked Sendable: the pthread mutex is the synchronisation; the pointer never changes.
+    // SAFETY: see init: a heap cell that never moves, freed only in deinit.
     private let m: UnsafeMutablePointer<pthread_mutex_t>
 
     /// An unlocked mutex.
@@ -94,6 +95,7 @@ public final class Lock: @unchecked Sendable {
 /// retries when a signal interrupts it. `sem_post` is async-signal-safe and never blocks.
 public final class Semaphore: @unchecked Sendable {
     // @unchecked Sendable: the semaphore is the synchronisation; the pointer never changes.
+    // SAFETY: see init: a heap cell that never moves, freed only in deinit.
     private let s: UnsafeMutablePointer<sem_t>
 
     /// A semaphore with count `value`.

@@ -56,8 +56,7 @@ final class PigpioNotifier: @unchecked Sendable {
             guard sendLock.tryLock() else { return .busy }
             defer { sendLock.unlock() }
             if retired { return .dropped }
-            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
-            if n == bytes.count { return .sent }
+            if Descriptor.sendWithoutWaiting(fd, bytes) { return .sent }
             retired = true
             shutdown(fd, Int32(SHUT_RDWR))  // the connection's thread sees end-of-file and closes
             return .dropped

@@ -116,7 +116,7 @@ struct Pins: ParsableCommand {
 
     /// Colours only on a terminal, and never when NO_COLOR is set (no-color.org) or TERM is dumb.
     static func useColour() -> Bool {
-        if let v = getenv("NO_COLOR"), v.pointee != 0 { return false }
+        if let v = FileSystem.environment("NO_COLOR"), !v.isEmpty { return false }
         if let t = getenv("TERM"), String(cString: t) == "dumb" { return false }
         return isatty(STDOUT_FILENO) == 1
     }
