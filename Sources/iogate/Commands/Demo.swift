@@ -36,12 +36,7 @@ struct Demo: ParsableCommand {
         let span = layout.addresses(at: gpio)
         let pins = board.userPins.map { _ in "\"user\"" } ?? "[17]"
         let granted = board.windows.filter { $0.range.base <= span.upperBound && span.lowerBound <= $0.range.last }
-        let dir = try makeTemporaryDirectory("iogate-demo")
-        defer { try? FileSystem.removeTree(dir) }
-        let socket = dir + "/iogate.sock"
-        let config = dir + "/iogate.toml"
-        try writeFile(
-            config,
+        let daemon = try PrivateDaemon("demo", boardsDir: boardsDir) { dir, socket in
             """
             # A private daemon for the demo: the mock board, only this user, only the header's user pins.
             device = "mock"
@@ -55,24 +50,16 @@ struct Demo: ParsableCommand {
             uid = \(getuid())
             pins = \(pins)
             access = "rw"
-            """, mode: 0o600)
-
-        // The daemon's stderr goes to a file in the private directory, so it can never fill a pipe
-        // and block; it is shown if the daemon exits before it serves.
-        let log = dir + "/iogated.log"
-        let daemon = try ChildProcess(
-            [try DaemonExecutable.locate(), "--config", config] + (boardsDir.map { ["--boards", $0] } ?? []), stderr: .file(log))
-        defer {
-            if daemon.isRunning { daemon.terminate() }
-            daemon.wait()
+            """
         }
-        let gate = try connect(socket, daemon: daemon, log: log)
+        let gate = try daemon.connect()
+        let socket = daemon.socket
 
         let base = gpio.range.base
         func r(_ offset: UInt64) throws -> String { hex(try gate.read(base + offset), digits: 8) }
         func name(_ offset: UInt64) -> String { layout.registerName(at: offset) ?? hex(offset) }
         print(
-            "iogate demo: \(board.name) (\(board.soc), mock), GPIO block at \(hex(base)); iogated pid \(daemon.pid) on \(socket)"
+            "iogate demo: \(board.name) (\(board.soc), mock), GPIO block at \(hex(base)); iogated pid \(daemon.process.pid) on \(socket)"
         )
         print("")
         let led = try gate.gpio(17)
@@ -132,12 +119,11 @@ struct Demo: ParsableCommand {
                 print("read \(other.name) at \(hex(other.range.base)) -> refused (\(e.code)): \(e.message)")
             }
         }
-        daemon.terminate()
-        daemon.wait()
+        let status = daemon.stop()
         // The trace's records, without its header line (docs/TRACE.md).
-        let records = (readTextFile(dir + "/trace.log") ?? "").split(separator: "\n").filter { !$0.hasPrefix("#") }
+        let records = (readTextFile(daemon.dir + "/trace.log") ?? "").split(separator: "\n").filter { !$0.hasPrefix("#") }
         print("")
-        print("iogated stopped (exit \(daemon.terminationStatus)); it traced \(records.count) register accesses, e.g.:")
+        print("iogated stopped (exit \(status)); it traced \(records.count) register accesses, e.g.:")
         for line in records.prefix(4) { print("  \(line)") }
     }
 
@@ -145,19 +131,5 @@ struct Demo: ParsableCommand {
     func binary(_ value: UInt64, _ width: Int) -> String {
         let digits = String(value, radix: 2)
         return String(repeating: "0", count: max(0, width - digits.count)) + digits
-    }
-
-    /// Waits for the daemon's socket; if the daemon exits first, shows why.
-    func connect(_ socket: String, daemon: ChildProcess, log: String) throws -> IOGateClient {
-        let deadline = monotonicNanoseconds() + 10_000_000_000
-        while monotonicNanoseconds() < deadline {
-            if !daemon.isRunning {
-                let why = readTextFile(log) ?? ""
-                throw IOGateError(.unreachable, "the demo's iogated exited with status \(daemon.terminationStatus): \(why)")
-            }
-            if FileSystem.exists(socket), let g = try? IOGateClient(socketPath: socket) { return g }
-            usleep(20_000)
-        }
-        throw IOGateError(.unreachable, "the demo's iogated did not open \(socket) within 10 s")
     }
 }

@@ -44,28 +44,8 @@ enum GPIOLines {
             "{\"name\": \(jsonString(c.name)), \"label\": \(jsonString(c.label)), \"device\": \(jsonString(c.device)), \"lines\": [\(lines.joined(separator: ", "))]}"
     }
 
-    /// A JSON string literal (or `null`).
-    static func jsonString(_ s: String?) -> String {
-        guard let s else { return "null" }
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if u.value < 0x20 {
-                    let h = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal, or `null`.
+    static func jsonString(_ s: String?) -> String { s.map(jsonQuoted) ?? "null" }
 }
 
 extension String {

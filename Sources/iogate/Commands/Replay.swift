@@ -40,19 +40,11 @@ struct Replay: ParsableCommand {
         // Checked here too, so a bad trace is reported before any process starts.
         let parsed = try Trace.parse(text: text, file: trace, board: board)
 
-        let dir = try makeTemporaryDirectory("iogate-replay")
-        defer { try? FileSystem.removeTree(dir) }
-        let socket = dir + "/iogate.sock"
-        let config = dir + "/iogate.toml"
-        try writeFile(config, Self.config(trace: path, board: board, trace: parsed, socket: socket), mode: 0o600)
-        let log = dir + "/iogated.log"
-        let daemon = try ChildProcess(
-            [try DaemonExecutable.locate(), "--config", config] + (boardsDir.map { ["--boards", $0] } ?? []), stderr: .file(log))
-        defer {
-            if daemon.isRunning { daemon.terminate() }
-            daemon.wait()
+        let daemon = try PrivateDaemon("replay", boardsDir: boardsDir) { _, socket in
+            Self.config(trace: path, board: board, trace: parsed, socket: socket)
         }
-        try waitForSocket(socket, daemon: daemon, log: log)
+        _ = try daemon.connect()
+        let socket = daemon.socket
 
         setenv("IOGATE_SOCKET", socket, 1)
         let executable = program[0].contains("/") ? program[0] : DaemonExecutable.findInPath(program[0])
@@ -60,14 +52,13 @@ struct Replay: ParsableCommand {
         let child = try ChildProcess([executable] + program.dropFirst())
         let status = child.wait()
 
-        daemon.terminate()
-        daemon.wait()
-        let lines = (readTextFile(log) ?? "").split(separator: "\n")
+        let daemonStatus = daemon.stop()
+        let lines = (readTextFile(daemon.log) ?? "").split(separator: "\n")
         let verdict = lines.last { $0.hasPrefix("iogated: replay ") }
-        if daemon.terminationStatus != 0 {
+        if daemonStatus != 0 {
             let why =
                 verdict.map { String($0.dropFirst("iogated: ".count)) }
-                ?? "iogated exited with status \(daemon.terminationStatus): \(lines.suffix(3).joined(separator: "; "))"
+                ?? "iogated exited with status \(daemonStatus): \(lines.suffix(3).joined(separator: "; "))"
             writeStandardError("iogate replay: \(why)\n")
             throw ExitCode(1)
         }
@@ -121,19 +112,5 @@ struct Replay: ParsableCommand {
                 """
         }
         return text
-    }
-
-    /// Waits for the daemon's socket; if the daemon exits first, shows why.
-    func waitForSocket(_ socket: String, daemon: ChildProcess, log: String) throws {
-        let deadline = monotonicNanoseconds() + 10_000_000_000
-        while monotonicNanoseconds() < deadline {
-            if !daemon.isRunning {
-                let why = readTextFile(log) ?? ""
-                throw IOGateError(.unreachable, "the replay's iogated exited with status \(daemon.terminationStatus): \(why)")
-            }
-            if FileSystem.exists(socket), (try? IOGateClient(socketPath: socket)) != nil { return }
-            usleep(20_000)
-        }
-        throw IOGateError(.unreachable, "the replay's iogated did not open \(socket) within 10 s")
     }
 }
