@@ -1,6 +1,7 @@
 import Glibc
 import IOGateCore
 import IOGateSystem
+import Synchronization
 
 /// The audit and trace records of register accesses, made without I/O under the window lock.
 ///
@@ -12,7 +13,10 @@ import IOGateSystem
 /// - audit lines by one writer thread, a few milliseconds later, many lines per `write(2)` (the
 ///   journal is not waited on by any request). `flush()` writes what is left when the daemon stops.
 /// Records are never dropped, and each output keeps the order of the queue: whoever writes takes
-/// the oldest records first, under a lock that only writers hold.
+/// the oldest records first, under a lock that only writers hold. Memory stays bounded: once more
+/// than `backlogLimit` records wait for a standard error nobody reads (the journal stalled), each
+/// request's thread waits, after releasing its locks and before answering, until the writer has
+/// brought the backlog under half of it.
 // @unchecked Sendable: the queues are touched only under `queueLock`, each output only under its
 // write lock, and `auditReady` is a semaphore made once in init; the rest is immutable.
 final class AccessLog: @unchecked Sendable {
@@ -30,6 +34,8 @@ final class AccessLog: @unchecked Sendable {
 
     /// How long the audit writer lets records gather before it writes them.
     static let auditDelayMicroseconds: UInt32 = 2000
+    /// Audit records that may wait for the writer before requests wait for it (about 100 bytes each).
+    static let defaultBacklogLimit = 65536
 
     let tracer: Tracer?
     let audit: AuditLevel
@@ -40,13 +46,22 @@ final class AccessLog: @unchecked Sendable {
     // Guarded by queueLock.
     private var traceQueue: [Record] = []
     private var auditQueue: [Record] = []
+    /// `auditQueue.count`, readable without the lock (a hint for `waitForAuditRoom`'s fast path).
+    private let auditBacklog = Atomic<Int>(0)
     /// Held while records are turned into text and written: one writer at a time, oldest first.
     private let traceWriteLock = Lock()
     private let auditWriteLock = Lock()
     /// Posted when the audit queue stops being empty; the writer thread waits on it.
     private let auditReady = Semaphore()
 
-    init(tracer: Tracer?, audit: AuditLevel, logger: Logger, label: @escaping @Sendable (UInt64, ServedWindow) -> String) {
+    /// See `defaultBacklogLimit`.
+    let backlogLimit: Int
+
+    init(
+        tracer: Tracer?, audit: AuditLevel, logger: Logger, backlogLimit: Int = AccessLog.defaultBacklogLimit,
+        label: @escaping @Sendable (UInt64, ServedWindow) -> String
+    ) {
+        self.backlogLimit = backlogLimit
         self.label = label
         self.tracer = tracer
         self.audit = audit
@@ -76,13 +91,16 @@ final class AccessLog: @unchecked Sendable {
             if tracer != nil { traceQueue.append(r) }
             guard audited else { return false }
             auditQueue.append(r)
+            auditBacklog.store(auditQueue.count, ordering: .relaxed)
             return auditQueue.count == 1
         }
         if wake { auditReady.post() }
     }
 
-    /// Writes the queued trace lines; called after the window lock is released, before answering.
+    /// Writes the queued trace lines, and waits while the audit backlog is over its limit; called
+    /// after the window lock is released, before answering.
     func drainTrace() {
+        if auditBacklog.load(ordering: .relaxed) > backlogLimit { waitForAuditRoom() }
         guard let tracer else { return }
         traceWriteLock.locked {
             let records: [Record] = queueLock.locked {
@@ -106,6 +124,12 @@ final class AccessLog: @unchecked Sendable {
         writeAudit()
     }
 
+    /// Waits until the audit writer has brought the backlog under half the limit (standard error
+    /// is not being read: the journal stalled). Rare, so it polls.
+    private func waitForAuditRoom() {
+        while auditBacklog.load(ordering: .relaxed) > backlogLimit / 2 { usleep(1000) }
+    }
+
     private func writeAuditForever() {
         while true {
             auditReady.wait()
@@ -121,6 +145,8 @@ final class AccessLog: @unchecked Sendable {
                 return auditQueue
             }
             guard !records.isEmpty else { return }
+            // The backlog counts records not yet written: these leave it once they are out.
+            defer { auditBacklog.store(queueLock.locked { auditQueue.count }, ordering: .relaxed) }
             logger.info(
                 lines: records.map { r in
                     "audit: uid=\(r.client.uid) pid=\(r.client.pid) comm=\(r.command) \(r.write ? "write" : "read") \(hex(r.address)) "
