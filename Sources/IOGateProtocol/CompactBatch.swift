@@ -37,6 +37,21 @@ public struct CompactBatchView {
         }
     }
 
+    /// Calls `body` with each operation, in order, until it returns false (a batch stopped by a
+    /// bus fault). Like `forEach`, but a loop the optimiser sees whole: nothing but the cursor.
+    @inlinable @inline(__always)
+    public func forEach(while body: (_ op: CompactOp) -> Bool) {
+        guard let start = ops.baseAddress else { return }
+        var p = start
+        var i = 0
+        while i < count {
+            let op = CompactOp(p, base: base)
+            guard body(op) else { return }
+            p += op.size
+            i &+= 1
+        }
+    }
+
     /// The operations as an array (for tests and the fuzzer; the daemon never builds it).
     public var array: [BatchOp] {
         var out: [BatchOp] = []
@@ -89,6 +104,13 @@ public struct CompactResultWriter {
     @usableFromInline var position = 0
 
     public init(_ bytes: UnsafeMutableRawBufferPointer) { self.bytes = bytes }
+
+    /// Appends a 32-bit result.
+    @inlinable @inline(__always)
+    public mutating func putWord(_ value: UInt32) {
+        bytes.storeBytes(of: value.littleEndian, toByteOffset: position, as: UInt32.self)
+        position &+= 4
+    }
 
     /// Appends the low `width` bytes of `value`.
     @inlinable @inline(__always)

@@ -258,15 +258,59 @@ public final class Executor {
         var out = results
         defer { results = out }
         return withBatchLocks { region in
+            if let region {
+                Executor.runDirect(batch, region.accessor, &out)
+                return
+            }
             batch.forEach { _, op in
-                if let region, op.head & 0xFFFF == 0x0401 {  // a 32-bit read, the common register access
-                    out.put(region.load(op.address, .word), .word)
-                    return
-                }
-                let v = runLocked(op, region)
+                let v = runLocked(op, nil)
                 if op.kind != .write { out.put(v, op.width) }
             }
         }
+    }
+
+    /// The compact batch's loop in the common case (one mapped window, nothing observed): every
+    /// access inlined through the region's `RegionAccessor` (no call, no reference counting), with
+    /// one bus-fault guard for the whole batch: a fault pending from before runs nothing, and the
+    /// first access that faults stops the batch there (the operations before it took effect; it
+    /// and those after it did not run), leaving the fault for `withBatchLocks` to return.
+    @inline(__always)
+    static func runDirect(_ batch: CompactBatchView, _ region: RegionAccessor, _ out: inout CompactResultWriter) {
+        if BusFault.isPending { return }
+        var faulted: Int32 = 0
+        batch.forEach { (op: CompactOp) -> Bool in
+            if op.head & 0xFFFF == 0x0401 {  // a 32-bit read, the common register access
+                let v = region.tryLoad32(op.address, &faulted)
+                guard faulted == 0 else { return stop(at: op) }
+                out.putWord(v)
+                return true
+            }
+            let width = op.width
+            switch op.kind {
+            case .read:
+                let v = region.tryLoad(op.address, width, &faulted)
+                guard faulted == 0 else { return stop(at: op) }
+                out.put(v, width)
+            case .write:
+                region.tryStore(op.address, width, op.value, &faulted)
+                guard faulted == 0 else { return stop(at: op) }
+            case .modify:
+                let old = region.tryLoad(op.address, width, &faulted)
+                guard faulted == 0 else { return stop(at: op) }  // nothing is stored after a failed load
+                let mask = op.mask
+                region.tryStore(op.address, width, (old & ~mask) | (op.value & mask), &faulted)
+                guard faulted == 0 else { return stop(at: op) }
+                out.put(old, width)
+            }
+            return true
+        }
+    }
+
+    /// Records the fault of `op` for `withBatchLocks`; the batch stops.
+    @inline(never)
+    static func stop(at op: CompactOp) -> Bool {
+        BusFault.note(op.address)
+        return false
     }
 }
 
