@@ -125,6 +125,27 @@ public struct CompactResultWriter {
     }
 }
 
+/// The policy that `Codec.decodeCompactBatch(_:limits:policy:)` asks about each operation of a
+/// compact batch, in order, in the same pass as the shape checks (the daemon's allowlist).
+public protocol CompactBatchPolicy {
+    /// A read of `bytes` (1, 2, 4 or 8) at `address` whose shape is fine: true when allowed;
+    /// false when refused (then `refusal` says why, and no further operation is asked about).
+    mutating func checkRead(_ address: UInt64, bytes: UInt64, index: Int) -> Bool
+    /// Any operation whose shape is fine: as `checkRead`.
+    mutating func checkOther(_ op: CompactOp, index: Int) -> Bool
+    /// The refusal of the whole batch, after a check returned false.
+    var refusal: IOGateError? { get }
+}
+
+/// Allows everything: shape checks only.
+@usableFromInline
+struct NoCompactPolicy: CompactBatchPolicy {
+    @usableFromInline init() {}
+    @usableFromInline func checkRead(_ address: UInt64, bytes: UInt64, index: Int) -> Bool { true }
+    @usableFromInline func checkOther(_ op: CompactOp, index: Int) -> Bool { true }
+    @usableFromInline var refusal: IOGateError? { nil }
+}
+
 extension Codec {
     /// Decodes a compact batch payload (header included) in place, checking its whole shape:
     /// the count against `maxBatch`, every operation's kind, width and size, mask and value
@@ -145,6 +166,34 @@ extension Codec {
 
     /// Decodes and checks the body of a compact batch (after the 8-byte header).
     public static func decodeCompactBatchBody(_ body: UnsafeRawBufferPointer, limits: Limits) throws(IOGateError) -> CompactBatchView {
+        var none = NoCompactPolicy()
+        return try decodeCompactBatchBody(body, limits: limits, policy: &none)
+    }
+
+    /// Decodes a compact batch payload (header included) like `decodeCompactBatch(_:limits:)` and,
+    /// in the same pass, asks `policy` about each operation in order until it refuses one. A
+    /// malformed operation anywhere still wins over a refusal (the shape of every operation is
+    /// checked first, as with two passes); otherwise the first refusal is thrown. One pass over the
+    /// operations instead of two.
+    @inlinable
+    public static func decodeCompactBatch<P: CompactBatchPolicy>(
+        _ payload: UnsafeRawBufferPointer, limits: Limits, policy: inout P
+    ) throws(IOGateError) -> (FrameHeader, CompactBatchView) {
+        let h = try header(payload)
+        guard h.opcode == Opcode.compactBatch.rawValue else {
+            throw IOGateError(.malformed, "opcode \(hex(UInt64(h.opcode))) is not a compact batch")
+        }
+        guard h.flags == 0, h.status == 0 else {
+            throw IOGateError(.malformed, "request flags and status must be 0; got flags \(h.flags), status \(h.status)")
+        }
+        return (h, try decodeCompactBatchBody(UnsafeRawBufferPointer(rebasing: payload[Frame.headerSize...]), limits: limits, policy: &policy))
+    }
+
+    /// The body (after the 8-byte header) of `decodeCompactBatch(_:limits:policy:)`.
+    @inlinable
+    public static func decodeCompactBatchBody<P: CompactBatchPolicy>(
+        _ body: UnsafeRawBufferPointer, limits: Limits, policy: inout P
+    ) throws(IOGateError) -> CompactBatchView {
         var r = ByteReader(body)
         let count = try r.u32("compact batch count")
         try r.zeros(4, "compact batch reserved field")
@@ -157,6 +206,7 @@ extension Codec {
         // No offset can wrap when base + (2^32 - 1) + 7 fits: then reads need no per-operation check.
         let mayWrap = base > UInt64.max - UInt64(UInt32.max) - 7
         var position = 0, results = 0, i = 0
+        var allowed = true
         if let p = ops.baseAddress {
             while i < n {
                 // The fast path: a read of a valid width, zero padding, in bounds (one load, a few compares).
@@ -164,6 +214,7 @@ extension Codec {
                     let head = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: position, as: UInt64.self))
                     let width = (head >> 8) & 0xFF
                     if head & 0xFFFF_00FF == 1, width <= 8, (0x116 as UInt64) >> width & 1 == 1, !mayWrap {
+                        if allowed { allowed = policy.checkRead(base &+ (head >> 32), bytes: width, index: i) }
                         results &+= Int(truncatingIfNeeded: width)
                         position &+= 8
                         i &+= 1
@@ -171,6 +222,7 @@ extension Codec {
                     }
                 }
                 let (size, resultSize) = try checkCompactOp(ops, at: position, index: i, base: base, count: count)
+                if allowed { allowed = policy.checkOther(CompactOp(p + position, base: base), index: i) }
                 position &+= size
                 results &+= resultSize
                 i &+= 1
@@ -182,10 +234,12 @@ extension Codec {
                 "compact batch of \(count) operations: \(ops.count - position) unexpected bytes after operation #\(n - 1) (does the count match the operations?)"
             )
         }
+        if !allowed, let refusal = policy.refusal { throw refusal }
         return CompactBatchView(count: n, base: base, resultBytes: results, ops: ops)
     }
 
     /// Checks the compact operation at `position` of `ops`; returns its size and result bytes.
+    @usableFromInline
     static func checkCompactOp(_ ops: UnsafeRawBufferPointer, at position: Int, index i: Int, base: UInt64, count: UInt32)
         throws(IOGateError) -> (Int, Int)
     {

@@ -250,6 +250,17 @@ public final class Executor {
         try batch.forEach { (i, op) throws(IOGateError) in _ = try checker.check(op, index: i) }
     }
 
+    /// Decodes a compact batch request in place and checks every operation's shape and policy in
+    /// one pass (`Codec.decodeCompactBatch(_:limits:policy:)` with this client's `BatchChecker`):
+    /// what `Codec.decodeCompactBatch` then `validate` do, with the same outcome and errors.
+    public func decodeAndValidate(_ payload: UnsafeRawBufferPointer, limits: Limits) throws(IOGateError) -> (
+        FrameHeader, CompactBatchView
+    ) {
+        var checker = BatchChecker(self)
+        defer { (batchWindows, batchLockedGuards) = (checker.windows, checker.lockedGuards) }
+        return try Codec.decodeCompactBatch(payload, limits: limits, policy: &checker)
+    }
+
     /// Runs a compact batch that `validate` accepted (see `withBatchLocks`). Writes one result per
     /// read and modify into `results`.
     @discardableResult
@@ -331,6 +342,8 @@ struct BatchChecker {
     var windows: [ServedWindow]
     /// The modifies whose write guards run under the batch's locks (see `Executor.batchLockedGuards`).
     var lockedGuards: [LockedGuardCheck] = []
+    /// Why the batch was refused (`CompactBatchPolicy`).
+    var refusal: IOGateError?
     /// The cached entry: its first byte, `last - first`, whether it is writable; entry -1 for none.
     var first: UInt64 = 0, span: UInt64 = 0, writable = false, cachedEntry = -1
 
@@ -388,6 +401,39 @@ struct BatchChecker {
     /// The error of a batch refused because of operation `index`.
     static func refusal(_ error: IOGateError, index: Int) -> IOGateError {
         IOGateError(error.code, "batch operation #\(index) refused, nothing was run: \(error.message)")
+    }
+}
+
+extension BatchChecker: CompactBatchPolicy {
+    /// A read whose shape the decoder checked: inside the cached entry, only its alignment and
+    /// extent are compared; otherwise `checkFully`.
+    @inline(__always)
+    mutating func checkRead(_ address: UInt64, bytes size: UInt64, index: Int) -> Bool {
+        let offset = address &- first
+        if cachedEntry >= 0, address & (size &- 1) == 0, offset <= span, span &- offset >= size &- 1,
+            size != 8 || AccessWidth.doubleIsSingleAccess
+        {
+            return true
+        }
+        return refuseOrAllow(index) { (c: inout BatchChecker) throws(IOGateError) in
+            _ = try c.checkFully(BatchOp.read(address, width: AccessWidth(rawValue: UInt8(truncatingIfNeeded: size)) ?? .byte), index: index)
+        }
+    }
+
+    @inline(__always)
+    mutating func checkOther(_ op: CompactOp, index: Int) -> Bool {
+        refuseOrAllow(index) { (c: inout BatchChecker) throws(IOGateError) in _ = try c.check(op, index: index) }
+    }
+
+    /// Runs a throwing check; a refusal is kept in `refusal` and answered false.
+    mutating func refuseOrAllow(_ index: Int, _ body: (inout BatchChecker) throws(IOGateError) -> Void) -> Bool {
+        do {
+            try body(&self)
+            return true
+        } catch {
+            refusal = error
+            return false
+        }
     }
 }
 

@@ -139,9 +139,8 @@ final class Session {
         }
         let batch: CompactBatchView
         do {
-            batch = try Codec.decodeCompactBatch(payload, limits: daemon.limits).1
             executor.refreshIfPolicyChanged()
-            try executor.validate(batch)
+            batch = try executor.decodeAndValidate(payload, limits: daemon.limits).1
         } catch {
             daemon.auditRefusal(error, executor)
             return send(error: error, opcode: opcode, id: id)
