@@ -44,7 +44,7 @@ public enum DaemonMain {
                     return 1
                 }
             case "-h", "--help": print(usage); return 0
-            case "--version": print("iogated 0.1.0 (protocol 2)"); return 0
+            case "--version": print("iogated 0.1.0 (protocol 3)"); return 0
             default:
                 fputs("iogated: error: unknown or incomplete argument '\(args[i])'\n\(usage)\n", stderr)
                 return 2

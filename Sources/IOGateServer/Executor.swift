@@ -50,6 +50,22 @@ public final class Executor {
         }
     }
 
+    /// The physical address `offset` bytes into this client's granted window `name` (protocol
+    /// version 3 window-relative requests). A name lookup and a bound, not an allowlist check: the
+    /// access at the address is checked as any other.
+    public func resolve(window name: String, offset: UInt64) throws(IOGateError) -> UInt64 {
+        guard let e = allowlist.entries.first(where: { $0.window == name }) else {
+            let names = allowlist.entries.compactMap(\.window).filter { !$0.isEmpty }
+            throw IOGateError(
+                .notFound,
+                "no window named '\(name)' is granted to you; your windows: \(names.isEmpty ? "none with names" : names.joined(separator: ", "))")
+        }
+        guard offset < e.range.length else {
+            throw IOGateError(.outsideAllowlist, "offset \(hex(offset)) is past the end of window '\(name)' (length \(hex(e.range.length)))")
+        }
+        return e.range.base &+ offset
+    }
+
     /// Checks a read of `count` elements without running it.
     @inline(__always)
     public func checkRead(_ address: UInt64, _ width: AccessWidth, count: UInt32 = 1) throws(IOGateError) {

@@ -41,7 +41,7 @@ final class CompactBatchEndToEndTests {
 
     @Test func libraryUsesCompactBatchesAndEveryKindAndWidthLands() throws {
         let c = try daemon.client()
-        #expect(c.serverHello.version == 2)
+        #expect(c.serverHello.version == Frame.version)
         try c.write(Self.rw, [0x1111_1111, 0x2222_2222])
         let results = try c.batch { b in
             b.read(Self.rw)
@@ -110,10 +110,12 @@ final class CompactBatchEndToEndTests {
         #expect(firstStatus(reply) == IOGateError.Code.unknownOperation.rawValue)
         #expect(String(decoding: reply, as: UTF8.self).contains("needs protocol version 2"))
         #expect(bytes(of: memory, at: Self.rw + 0x300, count: 4) == le(0xCAFE, 4))
-        // Hello ranges: 2...2 gets 2; 3...9 shares nothing and is refused.
+        // Hello ranges: 2...2 gets exactly 2, 1...9 the highest (3); 4...9 shares nothing and is refused.
         let v2 = rawExchange(daemon.socket, frame(.hello(minVersion: 2, maxVersion: 2), id: 1))
         #expect(v2.count == 28 && v2[12] == 2)
-        let none = rawExchange(daemon.socket, frame(.hello(minVersion: 3, maxVersion: 9), id: 1))
+        let v3 = rawExchange(daemon.socket, frame(.hello(minVersion: 1, maxVersion: 9), id: 1))
+        #expect(v3.count == 28 && v3[12] == 3)
+        let none = rawExchange(daemon.socket, frame(.hello(minVersion: 4, maxVersion: 9), id: 1))
         #expect(firstStatus(none, skipHello: false) == IOGateError.Code.unsupportedVersion.rawValue)
     }
 
