@@ -45,7 +45,12 @@ let package = Package(
                 // Not the server: demo and bench start iogated as a process, and board lookup is in IOGateSystem.
                 "IOGate", "IOGateSystem", "IOGateGPIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]),
+            ],
+            // Release builds of the CLI are fully static: a process per access (`iogate read` in a
+            // shell loop) then skips the dynamic loader's relocations and symbol lookups, most of
+            // what is left of its start-up (docs/PERFORMANCE.md). Debug builds and the tests link
+            // as usual.
+            linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]),
         .executableTarget(name: "iogated", dependencies: ["IOGateServer"]),
         .testTarget(name: "IOGateCoreTests", dependencies: ["IOGateCore", "IOGateMock"]),
         .testTarget(name: "IOGateProtocolTests", dependencies: ["IOGateProtocol"]),
