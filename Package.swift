@@ -19,6 +19,8 @@ let package = Package(
         .target(name: "IOGateProtocol", dependencies: ["IOGateCore"]),
         // The only code that touches device memory: device open, chunked mmap, guarded register accesses.
         .target(name: "CIOGateVolatile"),
+        // CPU affinity for the bench (glibc hides it behind _GNU_SOURCE; a static CLI has no dlsym).
+        .target(name: "CIOGateAffinity"),
         // System calls the Swift overlay lacks (prctl, seccomp).
         .target(name: "CIOGateSys", linkerSettings: [.linkedLibrary("seccomp")]),
         .target(name: "IOGateMapping", dependencies: ["IOGateCore", "CIOGateVolatile"]),
@@ -43,7 +45,7 @@ let package = Package(
             name: "iogate",
             dependencies: [
                 // Not the server: demo and bench start iogated as a process, and board lookup is in IOGateSystem.
-                "IOGate", "IOGateSystem", "IOGateGPIO",
+                "IOGate", "IOGateSystem", "IOGateGPIO", "CIOGateAffinity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // Release builds of the CLI are fully static: a process per access (`iogate read` in a
