@@ -135,6 +135,12 @@ public protocol CompactBatchPolicy {
     mutating func checkOther(_ op: CompactOp, index: Int) -> Bool
     /// The refusal of the whole batch, after a check returned false.
     var refusal: IOGateError? { get }
+    /// After a check: a range `[first, first + span]` inside which a read of width 1, 2 or 4
+    /// bytes, aligned to its width, whose shape is fine, is allowed with no further check (the
+    /// allowlist entry that allowed the last operation), or nil. The decoder checks such reads
+    /// inline and asks `checkRead` about the others. A policy with any other per-read check
+    /// returns nil.
+    var readRange: (first: UInt64, span: UInt64)? { get }
 }
 
 /// Allows everything: shape checks only.
@@ -144,6 +150,7 @@ struct NoCompactPolicy: CompactBatchPolicy {
     @usableFromInline func checkRead(_ address: UInt64, bytes: UInt64, index: Int) -> Bool { true }
     @usableFromInline func checkOther(_ op: CompactOp, index: Int) -> Bool { true }
     @usableFromInline var refusal: IOGateError? { nil }
+    @usableFromInline var readRange: (first: UInt64, span: UInt64)? { (0, UInt64.max) }
 }
 
 extension Codec {
@@ -207,6 +214,8 @@ extension Codec {
         let mayWrap = base > UInt64.max - UInt64(UInt32.max) - 7
         var position = 0, results = 0, i = 0
         var allowed = true
+        // The policy's read range, in locals: a read inside it is checked here with three compares.
+        var (first, span) = policy.readRange ?? (1, 0)
         if let p = ops.baseAddress {
             while i < n {
                 // The fast path: a read of a valid width, zero padding, in bounds (one load, a few compares).
@@ -214,7 +223,11 @@ extension Codec {
                     let head = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: position, as: UInt64.self))
                     let width = (head >> 8) & 0xFF
                     if head & 0xFFFF_00FF == 1, width <= 8, (0x116 as UInt64) >> width & 1 == 1, !mayWrap {
-                        if allowed { allowed = policy.checkRead(base &+ (head >> 32), bytes: width, index: i) }
+                        let address = base &+ (head >> 32), offset = address &- first
+                        if allowed && !(width != 8 && address & (width &- 1) == 0 && offset <= span && span &- offset >= width &- 1) {
+                            allowed = policy.checkRead(address, bytes: width, index: i)
+                            (first, span) = policy.readRange ?? (1, 0)
+                        }
                         results &+= Int(truncatingIfNeeded: width)
                         position &+= 8
                         i &+= 1
@@ -222,7 +235,10 @@ extension Codec {
                     }
                 }
                 let (size, resultSize) = try checkCompactOp(ops, at: position, index: i, base: base, count: count)
-                if allowed { allowed = policy.checkOther(CompactOp(p + position, base: base), index: i) }
+                if allowed {
+                    allowed = policy.checkOther(CompactOp(p + position, base: base), index: i)
+                    (first, span) = policy.readRange ?? (1, 0)
+                }
                 position &+= size
                 results &+= resultSize
                 i &+= 1

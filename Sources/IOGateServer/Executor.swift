@@ -441,6 +441,9 @@ extension BatchChecker: CompactBatchPolicy {
         refuseOrAllow(index) { (c: inout BatchChecker) throws(IOGateError) in _ = try c.check(op, index: index) }
     }
 
+    /// The cached entry: reads inside it need only their alignment and extent checked (as in `check`).
+    var readRange: (first: UInt64, span: UInt64)? { cachedEntry >= 0 ? (first, span) : nil }
+
     /// Runs a throwing check; a refusal is kept in `refusal` and answered false.
     mutating func refuseOrAllow(_ index: Int, _ body: (inout BatchChecker) throws(IOGateError) -> Void) -> Bool {
         do {
