@@ -62,7 +62,8 @@ public enum Codec {
         if windowRelative, h.flags == Frame.windowRelativeFlag, h.status == 0 {
             guard op == .read || op == .write || op == .modify || op == .wait else {
                 throw IOGateError(
-                    .malformed, "the window-relative flag (0x02) is for read, write, modify and wait requests; not opcode \(hex(UInt64(h.opcode)))")
+                    .malformed,
+                    "the window-relative flag (0x02) is for read, write, modify and wait requests; not opcode \(hex(UInt64(h.opcode)))")
             }
             let n = Int(try r.u8("window name length"))
             guard n > 0 else { throw IOGateError(.malformed, "a window-relative request needs a window name (its length is 0)") }

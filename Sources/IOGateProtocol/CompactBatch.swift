@@ -193,7 +193,9 @@ extension Codec {
         guard h.flags == 0, h.status == 0 else {
             throw IOGateError(.malformed, "request flags and status must be 0; got flags \(h.flags), status \(h.status)")
         }
-        return (h, try decodeCompactBatchBody(UnsafeRawBufferPointer(rebasing: payload[Frame.headerSize...]), limits: limits, policy: &policy))
+        return (
+            h, try decodeCompactBatchBody(UnsafeRawBufferPointer(rebasing: payload[Frame.headerSize...]), limits: limits, policy: &policy)
+        )
     }
 
     /// The body (after the 8-byte header) of `decodeCompactBatch(_:limits:policy:)`.

@@ -58,10 +58,12 @@ public final class Executor {
             let names = allowlist.entries.compactMap(\.window).filter { !$0.isEmpty }
             throw IOGateError(
                 .notFound,
-                "no window named '\(name)' is granted to you; your windows: \(names.isEmpty ? "none with names" : names.joined(separator: ", "))")
+                "no window named '\(name)' is granted to you; your windows: \(names.isEmpty ? "none with names" : names.joined(separator: ", "))"
+            )
         }
         guard offset < e.range.length else {
-            throw IOGateError(.outsideAllowlist, "offset \(hex(offset)) is past the end of window '\(name)' (length \(hex(e.range.length)))")
+            throw IOGateError(
+                .outsideAllowlist, "offset \(hex(offset)) is past the end of window '\(name)' (length \(hex(e.range.length)))")
         }
         return e.range.base &+ offset
     }
@@ -432,7 +434,8 @@ extension BatchChecker: CompactBatchPolicy {
             return true
         }
         return refuseOrAllow(index) { (c: inout BatchChecker) throws(IOGateError) in
-            _ = try c.checkFully(BatchOp.read(address, width: AccessWidth(rawValue: UInt8(truncatingIfNeeded: size)) ?? .byte), index: index)
+            _ = try c.checkFully(
+                BatchOp.read(address, width: AccessWidth(rawValue: UInt8(truncatingIfNeeded: size)) ?? .byte), index: index)
         }
     }
 

@@ -91,7 +91,11 @@ import Testing
         #endif
         for a in Set(accesses).sorted() {
             let r = try run(
-                "/usr/bin/objdump", ["-d", "--no-show-raw-insn", "--start-address=0x" + String(a, radix: 16), "--stop-address=0x" + String(a + 16, radix: 16), daemon])
+                "/usr/bin/objdump",
+                [
+                    "-d", "--no-show-raw-insn", "--start-address=0x" + String(a, radix: 16),
+                    "--stop-address=0x" + String(a + 16, radix: 16), daemon,
+                ])
             // The first instruction at the entry's address.
             let line = r.stdout.split(separator: "\n").first { $0.hasPrefix("  ") && $0.contains(":\t") } ?? ""
             let instruction = (line.split(separator: ":", maxSplits: 1).last.map(String.init) ?? "").trimmingCharacters(in: .whitespaces)

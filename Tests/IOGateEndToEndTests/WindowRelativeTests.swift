@@ -98,7 +98,8 @@ final class WindowRelativeTests {
             let reply = rawExchange(daemon.socket, frame(.hello(minVersion: 1, maxVersion: version), id: 1) + read)
             #expect(reply[12] == version)
             let message = "request flags and status must be 0; got flags 2, status 0"
-            #expect(Array(reply.dropFirst(28)) == le(UInt64(8 + message.utf8.count), 4) + [0x10, 0x01, 1, 0, 7, 0, 0, 0] + Array(message.utf8))
+            #expect(
+                Array(reply.dropFirst(28)) == le(UInt64(8 + message.utf8.count), 4) + [0x10, 0x01, 1, 0, 7, 0, 0, 0] + Array(message.utf8))
         }
         // The library against a version 2 session still resolves names, through the windows list.
         let old = try IOGateClient(socketPath: daemon.socket, maxVersion: 2)
@@ -117,7 +118,12 @@ final class WindowRelativeTests {
         #expect(refused.status == 1 && refused.stderr == "iogate: no window named 'uart0' is granted to you; your windows: gpio\n")
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/strace") else { return }
         for address in ["gpio+0x8", "0xFE200008"] {
-            let r = try run("/usr/bin/strace", ["-f", "-e", "trace=sendto,sendmsg,write,recvfrom,recvmsg", productsDirectory + "/iogate", "--socket", daemon.socket, "read", address])
+            let r = try run(
+                "/usr/bin/strace",
+                [
+                    "-f", "-e", "trace=sendto,sendmsg,write,recvfrom,recvmsg", productsDirectory + "/iogate", "--socket", daemon.socket,
+                    "read", address,
+                ])
             #expect(r.stdout == "0x00000009\n")
             let calls = r.stderr.split(separator: "\n").filter { $0.contains("(3,") }
             let sends = calls.filter { $0.hasPrefix("sendto(") || $0.hasPrefix("sendmsg(") || $0.hasPrefix("write(3") }

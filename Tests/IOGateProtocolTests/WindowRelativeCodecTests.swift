@@ -29,7 +29,9 @@ struct WindowRelativeCodecTests {
             read == [0x1D, 0, 0, 0, 0x10, 0x02, 0, 0, 7, 0, 0, 0, 4, 0x67, 0x70, 0x69, 0x6F]
                 + [0x34, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0])
         // Without a window, the same bytes as ever.
-        #expect(encode(.read(address: 0x34, width: .word, count: 1), window: nil) == [0x18, 0, 0, 0, 0x10, 0, 0, 0, 7, 0, 0, 0] + Array(read[17...]))
+        #expect(
+            encode(.read(address: 0x34, width: .word, count: 1), window: nil) == [0x18, 0, 0, 0, 0x10, 0, 0, 0, 7, 0, 0, 0]
+                + Array(read[17...]))
     }
 
     @Test(arguments: [
