@@ -52,6 +52,28 @@ public struct CompactBatchView {
         }
     }
 
+    /// Like `forEach(while:)`, with the common operation, a 32-bit read, handed to `read32` as
+    /// its address alone (no `CompactOp` is built for it); every other operation to `other`.
+    /// Either stops the loop by returning false.
+    @inlinable @inline(__always)
+    public func forEach(read32: (_ address: UInt64) -> Bool, other: (_ op: CompactOp) -> Bool) {
+        guard let start = ops.baseAddress else { return }
+        var p = start
+        var i = 0
+        while i < count {
+            let head = UInt64(littleEndian: p.loadUnaligned(as: UInt64.self))
+            if head & 0xFFFF == 0x0401 {
+                guard read32(base &+ (head >> 32)) else { return }
+                p += 8
+            } else {
+                let op = CompactOp(p, base: base)
+                guard other(op) else { return }
+                p += op.size
+            }
+            i &+= 1
+        }
+    }
+
     /// The operations as an array (for tests and the fuzzer; the daemon never builds it).
     public var array: [BatchOp] {
         var out: [BatchOp] = []
@@ -220,6 +242,20 @@ extension Codec {
         var (first, span) = policy.readRange ?? (1, 0)
         if let p = ops.baseAddress {
             while i < n {
+                // The fastest path, a run of 32-bit reads inside the policy's read range: per
+                // operation one load and five compares, everything else in registers.
+                if allowed && !mayWrap {
+                    let end = min(n, i &+ (ops.count &- position) / 8)
+                    while i < end {
+                        let head = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: position, as: UInt64.self))
+                        let address = base &+ (head >> 32), offset = address &- first
+                        guard head & 0xFFFF_FFFF == 0x0401, address & 3 == 0, offset <= span, span &- offset >= 3 else { break }
+                        results &+= 4
+                        position &+= 8
+                        i &+= 1
+                    }
+                    if i == n { break }
+                }
                 // The fast path: a read of a valid width, zero padding, in bounds (one load, a few compares).
                 if ops.count &- position >= 8 {
                     let head = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: position, as: UInt64.self))

@@ -307,13 +307,12 @@ public final class Executor {
     static func runDirect(_ batch: CompactBatchView, _ region: RegionAccessor, _ out: inout CompactResultWriter) {
         if BusFault.isPending { return }
         var faulted: Int32 = 0
-        batch.forEach { (op: CompactOp) -> Bool in
-            if op.head & 0xFFFF == 0x0401 {  // a 32-bit read, the common register access
-                let v = region.tryLoad32(op.address, &faulted)
-                guard faulted == 0 else { return stop(at: op) }
-                out.putWord(v)
-                return true
-            }
+        batch.forEach { (address: UInt64) -> Bool in  // a 32-bit read, the common register access
+            let v = region.tryLoad32(address, &faulted)
+            guard faulted == 0 else { return stop(at: address) }
+            out.putWord(v)
+            return true
+        } other: { (op: CompactOp) -> Bool in
             let width = op.width
             switch op.kind {
             case .read:
@@ -336,9 +335,12 @@ public final class Executor {
     }
 
     /// Records the fault of `op` for `withBatchLocks`; the batch stops.
+    static func stop(at op: CompactOp) -> Bool { stop(at: op.address) }
+
+    /// Records a fault at `address` for `withBatchLocks`; the batch stops.
     @inline(never)
-    static func stop(at op: CompactOp) -> Bool {
-        BusFault.note(op.address)
+    static func stop(at address: UInt64) -> Bool {
+        BusFault.note(address)
         return false
     }
 }
