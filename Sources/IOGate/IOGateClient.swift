@@ -223,9 +223,26 @@ public final class IOGateClient {
     public func batch(_ ops: [BatchOp]) throws(IOGateError) -> [UInt64] {
         if serverHello.version >= Opcode.compactBatch.sinceVersion, let first = ops.first {
             var low = first.address, high = first.address
-            for op in ops {
-                low = min(low, op.address)
-                high = max(high, op.address)
+            var other: UInt8 = 0  // non-zero when some operation is not a 32-bit read
+            ops.withUnsafeBufferPointer { ops in
+                for op in ops {
+                    low = min(low, op.address)
+                    high = max(high, op.address)
+                    other |= (op.kind.rawValue ^ BatchKind.read.rawValue) | (op.width.rawValue ^ AccessWidth.word.rawValue)
+                }
+            }
+            if high - low <= UInt64(UInt32.max) && other == 0 {
+                // The common batch, 32-bit reads only: encoded and decoded in one tight pass each.
+                let id = nextID
+                nextID &+= 1
+                Codec.encodeCompactWordReads(ops, base: low, id: id, into: &out)
+                guard out.bytes.count - Frame.prefixSize <= Int(serverHello.maxFrame) else {
+                    throw IOGateError(
+                        .limitExceeded, "request of \(out.bytes.count) bytes exceeds the daemon's frame limit of \(serverHello.maxFrame)")
+                }
+                try send()
+                var body = try receiveResponse(id: id, opcode: Opcode.compactBatch.rawValue)
+                return try body.withReader { r throws(IOGateError) in try Codec.decodeCompactWordResults(&r, count: ops.count) }
             }
             if high - low <= UInt64(UInt32.max) {
                 var body = try roundTrip(.compactBatch(base: low, ops: ops))

@@ -347,6 +347,45 @@ extension Codec {
         }
     }
 
+    /// Encodes a compact batch request frame of 32-bit reads only (every operation `.read` of
+    /// `.word`, each address within `base ..< base + 2^32`): the common batch, in one tight pass.
+    /// The bytes are those `encode(.compactBatch(base:ops:), id:into:)` writes.
+    public static func encodeCompactWordReads(_ ops: [BatchOp], base: UInt64, id: UInt32, into w: inout ByteWriter) {
+        w.beginFrame(FrameHeader(opcode: Opcode.compactBatch.rawValue, id: id))
+        w.u32(UInt32(truncatingIfNeeded: ops.count))
+        w.u32(0)
+        w.u64(base)
+        w.append(count: ops.count &* 8) { p in
+            guard let out = p.baseAddress else { return }
+            ops.withUnsafeBufferPointer { ops in
+                for i in 0..<ops.count {
+                    let head = 0x0401 | (ops[i].address &- base) << 32
+                    out.storeBytes(of: head.littleEndian, toByteOffset: i &* 8, as: UInt64.self)
+                }
+            }
+        }
+        w.endFrame()
+    }
+
+    /// Decodes the body of a compact batch response to `count` 32-bit reads (see
+    /// `encodeCompactWordReads`): one value per operation.
+    public static func decodeCompactWordResults(_ r: inout ByteReader, count: Int) throws(IOGateError) -> [UInt64] {
+        let n = Int(try r.u32("batch count"))
+        _ = try r.u32("reserved")
+        guard n == count else { throw IOGateError(.malformed, "batch response has \(n) results for \(count) operations") }
+        guard r.remaining == 4 &* n else {
+            throw IOGateError(.malformed, "compact batch response has \(r.remaining) bytes of results; \(count) operations need \(4 * n)")
+        }
+        let p = r.bytes, start = r.position
+        try r.skip(4 &* n, "batch results")
+        return [UInt64](unsafeUninitializedCapacity: n) { out, initialized in
+            for i in 0..<n {
+                out[i] = UInt64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: start &+ i &* 4, as: UInt32.self)))
+            }
+            initialized = n
+        }
+    }
+
     /// Bytes the operations of a compact batch take on the wire (after its 16-byte header).
     @inlinable
     public static func compactSize(of ops: [BatchOp]) -> Int {
