@@ -12,14 +12,16 @@ public final class Executor {
     public let client: ClientIdentity
     /// The client's command name, for the audit log.
     public let command: String
-    var allowlist: Allowlist
+    // An executor serves one connection and is used by that connection's thread only, so the
+    // runtime's dynamic exclusivity checks on its mutable state are skipped (hot on every request).
+    @exclusivity(unchecked) var allowlist: Allowlist
     /// For each allowlist entry, the served window that holds it.
-    var entryWindows: [ServedWindow]
-    var generation: Int
-    var batchWindows: [ServedWindow] = []
+    @exclusivity(unchecked) var entryWindows: [ServedWindow]
+    @exclusivity(unchecked) var generation: Int
+    @exclusivity(unchecked) var batchWindows: [ServedWindow] = []
     /// The batch's modifies that write guards must judge: their decision depends on the register's
     /// current value, so they are checked under the batch's locks, just before it runs.
-    var batchLockedGuards: [LockedGuardCheck] = []
+    @exclusivity(unchecked) var batchLockedGuards: [LockedGuardCheck] = []
     /// Whether accesses are traced or audited (fixed for the daemon's life): when not, the hot
     /// paths skip `Daemon.observe` entirely.
     let observing: Bool
