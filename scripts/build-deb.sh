@@ -112,10 +112,18 @@ if [ -f "$pkgdir/lintian-overrides" ]; then
 fi
 
 # --- Depends ------------------------------------------------------------------------------
+# Only dynamically linked binaries import libraries: the release iogate is a static executable
+# (Package.swift), so it adds nothing to Depends and dpkg-shlibdeps/readelf skip it.
+dynamic_exes=()
+for exe in "$root/usr/bin/iogate" "$root/usr/sbin/iogated"; do
+    if readelf -d "$exe" 2>/dev/null | grep -q '(NEEDED)'; then dynamic_exes+=("$exe"); fi
+done
+[ "${#dynamic_exes[@]}" -gt 0 ] || die "neither binary is dynamically linked; expected iogated to be"
+
 # Highest version tag with prefix $1 among the symbols the binaries import (readelf works for any
 # architecture): e.g. GLIBC_2.38 -> 2.38.
 highest_symbol_version() {
-    for exe in "$root/usr/bin/iogate" "$root/usr/sbin/iogated"; do
+    for exe in "${dynamic_exes[@]}"; do
         readelf --dyn-syms -W "$exe" | awk '$7 == "UND"' | grep -o "@$1[0-9.]*" | sed "s/^@$1//"
     done | sort -uV | tail -n 1
 }
@@ -129,7 +137,7 @@ highest_symbol_version() {
 # Target: Debian 13 (trixie), where Debian's Swift 6.0.3 builds the arm64 binaries.
 foreign_depends() {
     local sonames deps=() glibc glibcxx gcc
-    sonames="$(for exe in "$root/usr/bin/iogate" "$root/usr/sbin/iogated"; do
+    sonames="$(for exe in "${dynamic_exes[@]}"; do
         readelf -d "$exe" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; done | sort -u)"
     glibc="$(highest_symbol_version GLIBC_)"
     [ -n "$glibc" ] || die "the binaries import no GLIBC_ symbol versions; cannot compute libc6's floor"
@@ -165,7 +173,7 @@ native_depends() {
     work="$stage/shlibdeps"
     mkdir -p "$work/debian"
     printf 'Source: iogate\n\nPackage: iogate\nArchitecture: any\n' > "$work/debian/control"
-    out="$(cd "$work" && dpkg-shlibdeps -O -e"$root/usr/bin/iogate" -e"$root/usr/sbin/iogated" 2>"$stage/shlibdeps.log")" ||
+    out="$(cd "$work" && dpkg-shlibdeps -O "${dynamic_exes[@]/#/-e}" 2>"$stage/shlibdeps.log")" ||
         { cat "$stage/shlibdeps.log" >&2; die "dpkg-shlibdeps failed"; }
     # Its only expected complaint: the binaries are not installed in a package build tree.
     if grep -v 'binaries to analyze should already be installed' "$stage/shlibdeps.log" | grep -q .; then
