@@ -15,7 +15,7 @@ final class Session {
     @exclusivity(unchecked) var helloDone = false
     /// The protocol version the last successful hello chose (0 before one).
     @exclusivity(unchecked) var version: UInt16 = 0
-    @exclusivity(unchecked) var out = ByteWriter(capacity: 4096)
+    @exclusivity(unchecked) var out = ByteWriter(capacity: 512)
     /// The operations of the current batch request; its storage is reused from batch to batch.
     @exclusivity(unchecked) var batchOps: [BatchOp] = []
 
@@ -28,7 +28,10 @@ final class Session {
     /// Serves frames until the client leaves, breaks the protocol's framing, or the daemon stops.
     func run() {
         let limits = daemon.limits
-        var buf = [UInt8](repeating: 0, count: 16384)
+        // 4 KiB to start (every single request, the hello and a 500-read compact batch fit); a
+        // larger frame grows it once. An idle client costs its touched pages, so small is cheaper
+        // (issue 15: under 32 KiB per idle client).
+        var buf = [UInt8](repeating: 0, count: 4096)
         var start = 0, end = 0
         loop: while true {
             // Fill until a whole frame is buffered; one recv usually brings it all.
@@ -64,7 +67,7 @@ final class Session {
             start += need
             if start == end { start = 0; end = 0 }
             if !keepGoing { break }
-            if buf.count > 1 << 20 && start == end { buf = [UInt8](repeating: 0, count: 16384) }
+            if buf.count > 1 << 20 && start == end { buf = [UInt8](repeating: 0, count: 4096) }
         }
     }
 
