@@ -1,6 +1,17 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// Release builds of the CLI are linked fully static: a process per access (`iogate read` in a shell
+// loop) then skips the dynamic loader's relocations and symbol lookups, most of what was left of its
+// start-up (docs/PERFORMANCE.md). Not with Swift 6.0 (Debian 13's packaged toolchain, which builds the
+// arm64 packages and the README's on-board build): its static Foundation, which the argument parser
+// pulls in, needs ICU archives Debian does not ship. IOGATE_STATIC_CLI=0 turns it off elsewhere too.
+#if compiler(>=6.1)
+    let staticCLI = Context.environment["IOGATE_STATIC_CLI"] != "0"
+#else
+    let staticCLI = false
+#endif
+
 let package = Package(
     name: "IOGate",
     products: [
@@ -48,11 +59,8 @@ let package = Package(
                 "IOGate", "IOGateSystem", "IOGateGPIO", "CIOGateAffinity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            // Release builds of the CLI are fully static: a process per access (`iogate read` in a
-            // shell loop) then skips the dynamic loader's relocations and symbol lookups, most of
-            // what is left of its start-up (docs/PERFORMANCE.md). Debug builds and the tests link
-            // as usual.
-            linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]),
+            // Fully static in release builds (see `staticCLI`); debug builds and the tests link as usual.
+            linkerSettings: staticCLI ? [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))] : []),
         .executableTarget(name: "iogated", dependencies: ["IOGateServer"]),
         .testTarget(name: "IOGateCoreTests", dependencies: ["IOGateCore", "IOGateMock"]),
         .testTarget(name: "IOGateProtocolTests", dependencies: ["IOGateProtocol"]),
