@@ -76,6 +76,10 @@ static void on_sigbus(int sig, siginfo_t *info, void *context) {
 int iogate_install_bus_fault_handler(void) {
     static int installed;
     if (installed) return 0;
+    if (iogate_guarded_access_count() <= 0) {  // no table: nothing could be resumed
+        errno = ENOEXEC;
+        return -1;
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_sigbus;

@@ -247,6 +247,13 @@ public enum BusFault {
     /// Installs the SIGBUS handler; call once before serving. Idempotent.
     public static func installHandler() throws(IOGateError) {
         guard iogate_install_bus_fault_handler() == 0 else {
+            if errno == ENOEXEC {
+                throw IOGateError(
+                    .system,
+                    "this iogated has no guarded register accesses in its exception table (section iogate_extable): "
+                        + "the linker dropped it, so a bus fault would kill the daemon; rebuild it with a linker that keeps "
+                        + "SHF_GNU_RETAIN sections")
+            }
             throw IOGateError(.system, "cannot install the SIGBUS handler: \(String(cString: strerror(errno)))")
         }
     }

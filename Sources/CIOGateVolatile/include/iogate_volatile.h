@@ -31,9 +31,12 @@
 #endif
 
 // The table entry of the access at local label 1, fixup at local label 3 (self-relative, so the
-// table needs no dynamic relocation in a position-independent executable).
+// table needs no dynamic relocation in a position-independent executable). "R" (SHF_GNU_RETAIN)
+// keeps the entries from the linker's section garbage collection: lld does not count the
+// __start_/__stop_ references as uses (-z start-stop-gc), and dropped the whole table of the arm64
+// build. iogate_install_bus_fault_handler() refuses an empty table.
 #define IOGATE_EXTABLE_ENTRY \
-    ".pushsection iogate_extable,\"a\"\n.balign 4\n.long 1b - .\n.long 3b - .\n.popsection\n"
+    ".pushsection iogate_extable,\"aR\"\n.balign 4\n.long 1b - .\n.long 3b - .\n.popsection\n"
 
 #if defined(__x86_64__)
 // Load: 1 is the access, 2 the instruction after it; the fixup (3) sets the flag, zeroes the value, jumps to 2.
@@ -193,7 +196,8 @@ IOGATE_PENDING_STORE(64, uint64_t, uint64_t)
 // Whether this thread has a fault not yet taken (batches check once, then use the bare accesses).
 IOGATE_INLINE int iogate_bus_fault_pending(void) { return iogate_fault_pending; }
 
-// Installs the SIGBUS handler (once per process). Returns 0, or -1 with errno set. A SIGBUS from
+// Installs the SIGBUS handler (once per process). Returns 0, or -1 with errno set (ENOEXEC when this
+// executable's exception table is empty: a linker dropped it, and a fault would kill). A SIGBUS from
 // anywhere but the accesses above restores the previous disposition and re-faults, so real bugs
 // still crash as before.
 int iogate_install_bus_fault_handler(void);
