@@ -66,6 +66,32 @@ import Testing
         #expect(accesses("6widths").map { String($0.split(separator: " ").first ?? "") } == widths, "\(body("6widths"))")
     }
 
+    /// No table entry was lost at link time: the daemon's table is exactly as large as the tables
+    /// of the object files it is linked from (lld's section garbage collection dropped entries
+    /// until they were marked SHF_GNU_RETAIN; a lost entry is an access whose bus fault kills).
+    @Test func theLinkerKeepsEveryTableEntry() throws {
+        func tableSize(_ file: String) throws -> Int {
+            let r = try run("/usr/bin/readelf", ["-S", "-W", file])
+            guard let line = r.stdout.split(separator: "\n").first(where: { $0.contains(" iogate_extable ") }) else { return 0 }
+            let fields = line.split(separator: "]").last?.split(separator: " ") ?? []
+            // Name, type, address, offset, size.
+            return fields.count > 4 ? Int(fields[4], radix: 16) ?? -1 : -1
+        }
+        let modules = [
+            "iogated", "IOGateServer", "IOGateMapping", "CIOGateVolatile", "IOGateCore", "IOGateProtocol", "IOGateMock", "IOGateGPIO",
+            "IOGateSystem", "CIOGateSys", "CGPIOD",
+        ]
+        var objects = 0
+        for module in modules {
+            let dir = productsDirectory + "/" + module + ".build"
+            for file in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where file.hasSuffix(".o") {
+                objects += try tableSize(dir + "/" + file)
+            }
+        }
+        #expect(objects > 0)
+        #expect(try tableSize(productsDirectory + "/iogated") == objects)
+    }
+
     /// The exception table of the built daemon, disassembled entry by entry: each listed
     /// instruction is one load or store through a register, the only device access the handler
     /// may resume from.
