@@ -44,7 +44,7 @@ let package = Package(
         // <gpiod.h> is installed (libgpiod-dev); both link as -lgpiod, all pkg-config adds on Debian.
         .target(name: "CGPIOD", linkerSettings: [.linkedLibrary("gpiod")]),
         // The Swift module that owns the shim's pointers.
-        .target(name: "IOGateGPIO", dependencies: ["IOGateCore", "CGPIOD"]),
+        .target(name: "IOGateGPIO", dependencies: ["IOGateCore", "IOGateSystem", "CGPIOD"]),
         .target(
             name: "IOGateServer",
             dependencies: [
@@ -64,11 +64,21 @@ let package = Package(
         .executableTarget(name: "iogated", dependencies: ["IOGateServer"]),
         .testTarget(name: "IOGateCoreTests", dependencies: ["IOGateCore", "IOGateMock"]),
         .testTarget(name: "IOGateProtocolTests", dependencies: ["IOGateProtocol"]),
+        // Fixtures the test targets share (temporary directories, running the products, a daemon
+        // process, an in-process daemon's configuration and log); not a product.
+        .target(
+            name: "IOGateTestSupport", dependencies: ["IOGate", "IOGateCore", "IOGateServer", "IOGateSystem"],
+            path: "Tests/IOGateTestSupport"),
+        // The server in this process: checked access, batch checking, session framing, the kernel-line
+        // guard; no process is spawned.
+        .testTarget(
+            name: "IOGateServerTests",
+            dependencies: ["IOGateServer", "IOGate", "IOGateCore", "IOGateProtocol", "IOGateSystem", "IOGateGPIO", "IOGateTestSupport"]),
         .testTarget(
             name: "IOGateEndToEndTests",
-            dependencies: ["IOGate", "IOGateServer", "IOGateSystem", "IOGateGPIO", "iogate", "iogated"]),
+            dependencies: ["IOGate", "IOGateServer", "IOGateSystem", "IOGateGPIO", "IOGateTestSupport", "iogate", "iogated"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )
 
 // libFuzzer targets, declared only for scripts/fuzz.sh (which sets IOGATE_FUZZ); see Fuzz/README.md.

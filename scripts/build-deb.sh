@@ -8,6 +8,9 @@
 #           bin path; for arm64 scripts/build-arm64.sh's .build-arm64/bin
 #   OUTDIR  where the .deb goes (default: the current directory)
 #
+# The C client library (clients/c: libiogate.so.0, libiogate.a, iogate.h, iogate.pc) is compiled
+# here for ARCH with gcc (amd64) or aarch64-linux-gnu-gcc (arm64) and shipped in the same package.
+#
 # Environment: IOGATE_DEB_VERSION_SUFFIX is appended to the Debian version (tests build an
 # upgrade with "+test1"); IOGATE_DEB_COMPRESS is dpkg-deb's -Z (default xz, which takes minutes
 # for these binaries on a busy machine; tests use gzip). Prints the package's path last on stdout.
@@ -32,15 +35,17 @@ mkdir -p "$outdir"
 outdir="$(cd "$outdir" && pwd)"
 
 case "$arch" in
-    amd64) elf_machine="Advanced Micro Devices X86-64"; strip_tool=x86_64-linux-gnu-strip ;;
-    arm64) elf_machine="AArch64"; strip_tool=aarch64-linux-gnu-strip ;;
+    amd64) elf_machine="Advanced Micro Devices X86-64"; strip_tool=x86_64-linux-gnu-strip; triplet=x86_64-linux-gnu ;;
+    arm64) elf_machine="AArch64"; strip_tool=aarch64-linux-gnu-strip; triplet=aarch64-linux-gnu ;;
     *) die "ARCH is '$arch'; expected amd64 or arm64" ;;
 esac
 # On an amd64 host plain `strip` is the x86-64 one (binutils); the prefixed name may be missing.
 if [ "$arch" = "$(dpkg --print-architecture)" ] && ! command -v "$strip_tool" >/dev/null; then strip_tool=strip; fi
+# The C library's compiler: the native gcc for this machine's architecture, else the cross gcc.
+if [ "$arch" = "$(dpkg --print-architecture)" ]; then c_cc=gcc; c_ar=ar; else c_cc="$triplet-gcc"; c_ar="$triplet-ar"; fi
 
-for tool in dpkg-deb readelf chrpath "$strip_tool"; do
-    command -v "$tool" >/dev/null || die "'$tool' is not installed (apt-get install dpkg-dev binutils chrpath; for arm64 also binutils-aarch64-linux-gnu)"
+for tool in dpkg-deb readelf chrpath make "$strip_tool" "$c_cc" "$c_ar"; do
+    command -v "$tool" >/dev/null || die "'$tool' is not installed (apt-get install dpkg-dev binutils chrpath make gcc libc6-dev; for arm64 also binutils-aarch64-linux-gnu gcc-aarch64-linux-gnu libc6-dev-arm64-cross)"
 done
 
 for exe in iogate iogated; do
@@ -87,6 +92,19 @@ done
 grep -qx 'ExecStart=/usr/sbin/iogated --config /etc/iogate/iogate.toml' "$root/usr/lib/systemd/system/iogated.service" ||
     die "iogated.service's ExecStart does not run /usr/sbin/iogated --config /etc/iogate/iogate.toml"
 install -m 0644 "$here/udev/90-iogate.rules" "$root/usr/lib/udev/rules.d/90-iogate.rules"
+
+# The C client library, built for ARCH with Debian's hardening flags, stripped as dh_strip would.
+libdir="/usr/lib/$triplet"
+make -s -C "$here/clients/c" B="$stage/libiogate" CC="$c_cc" AR="$c_ar" \
+    CFLAGS="-O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2" LDFLAGS="-Wl,-z,relro -Wl,-z,now" \
+    PREFIX=/usr LIBDIR="$libdir" DESTDIR="$root" install >&2 || die "building the C library (clients/c) failed"
+shlib="$(cd "$root$libdir" && ls libiogate.so.*.*.*)"
+machine="$(readelf -h "$root$libdir/$shlib" | sed -n 's/^ *Machine: *//p')"
+[ "$machine" = "$elf_machine" ] || die "$shlib is for '$machine', not $arch ('$elf_machine')"
+"$strip_tool" --strip-unneeded --remove-section=.comment --remove-section=.note "$root$libdir/$shlib"
+"$strip_tool" --strip-debug --remove-section=.comment --remove-section=.note --enable-deterministic-archives \
+    "$root$libdir/libiogate.a"
+chmod 0644 "$root$libdir/$shlib"
 boards=("$here"/boards/*.toml)
 [ -e "${boards[0]}" ] || die "no board files in $here/boards"
 install -m 0644 "${boards[@]}" "$root/usr/share/iogate/boards/"
@@ -112,18 +130,18 @@ if [ -f "$pkgdir/lintian-overrides" ]; then
 fi
 
 # --- Depends ------------------------------------------------------------------------------
-# Only dynamically linked binaries import libraries: the release iogate is a static executable
-# (Package.swift), so it adds nothing to Depends and dpkg-shlibdeps/readelf skip it.
-dynamic_exes=()
-for exe in "$root/usr/bin/iogate" "$root/usr/sbin/iogated"; do
-    if readelf -d "$exe" 2>/dev/null | grep -q '(NEEDED)'; then dynamic_exes+=("$exe"); fi
+# The ELF files whose imports make Depends: only dynamically linked ones (a release iogate built
+# with Swift 6.1 or later is a static executable, Package.swift, and imports nothing).
+elves=()
+for exe in "$root/usr/bin/iogate" "$root/usr/sbin/iogated" "$root$libdir/$shlib"; do
+    if readelf -d "$exe" 2>/dev/null | grep -q '(NEEDED)'; then elves+=("$exe"); fi
 done
-[ "${#dynamic_exes[@]}" -gt 0 ] || die "neither binary is dynamically linked; expected iogated to be"
+[ "${#elves[@]}" -gt 0 ] || die "no binary is dynamically linked; expected iogated to be"
 
 # Highest version tag with prefix $1 among the symbols the binaries import (readelf works for any
 # architecture): e.g. GLIBC_2.38 -> 2.38.
 highest_symbol_version() {
-    for exe in "${dynamic_exes[@]}"; do
+    for exe in "${elves[@]}"; do
         readelf --dyn-syms -W "$exe" | awk '$7 == "UND"' | grep -o "@$1[0-9.]*" | sed "s/^@$1//"
     done | sort -uV | tail -n 1
 }
@@ -137,7 +155,7 @@ highest_symbol_version() {
 # Target: Debian 13 (trixie), where Debian's Swift 6.0.3 builds the arm64 binaries.
 foreign_depends() {
     local sonames deps=() glibc glibcxx gcc
-    sonames="$(for exe in "${dynamic_exes[@]}"; do
+    sonames="$(for exe in "${elves[@]}"; do
         readelf -d "$exe" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; done | sort -u)"
     glibc="$(highest_symbol_version GLIBC_)"
     [ -n "$glibc" ] || die "the binaries import no GLIBC_ symbol versions; cannot compute libc6's floor"
@@ -173,7 +191,7 @@ native_depends() {
     work="$stage/shlibdeps"
     mkdir -p "$work/debian"
     printf 'Source: iogate\n\nPackage: iogate\nArchitecture: any\n' > "$work/debian/control"
-    out="$(cd "$work" && dpkg-shlibdeps -O "${dynamic_exes[@]/#/-e}" 2>"$stage/shlibdeps.log")" ||
+    out="$(cd "$work" && dpkg-shlibdeps -O "${elves[@]/#/-e}" 2>"$stage/shlibdeps.log")" ||
         { cat "$stage/shlibdeps.log" >&2; die "dpkg-shlibdeps failed"; }
     # Its only expected complaint: the binaries are not installed in a package build tree.
     if grep -v 'binaries to analyze should already be installed' "$stage/shlibdeps.log" | grep -q .; then
@@ -201,6 +219,11 @@ sed -e "s|@VERSION@|$version|" -e "s|@ARCH@|$arch|" -e "s|@MAINTAINER@|$maintain
     "$pkgdir/control.in" > "$root/DEBIAN/control"
 if grep -q '@[A-Z_]*@' "$root/DEBIAN/control"; then die "control.in has an unfilled placeholder"; fi
 install -m 0644 "$pkgdir/conffiles" "$root/DEBIAN/conffiles"
+# libiogate.so.0: the shlibs file tells dpkg-shlibdeps of programs linked against it which package
+# provides it; the ldconfig trigger refreshes the linker cache when it is installed or removed.
+echo "libiogate 0 iogate (>= ${version%%-*})" > "$root/DEBIAN/shlibs"
+echo "activate-noawait ldconfig" > "$root/DEBIAN/triggers"
+chmod 0644 "$root/DEBIAN/shlibs" "$root/DEBIAN/triggers"
 for script in postinst prerm postrm; do install -m 0755 "$pkgdir/$script" "$root/DEBIAN/$script"; done
 (cd "$root" && find . -path ./DEBIAN -prune -o -type f -print | sed 's|^\./||' | LC_ALL=C sort |
     grep -v '^etc/' | xargs -d '\n' md5sum) > "$root/DEBIAN/md5sums"

@@ -2,7 +2,9 @@
 # Tests an amd64 iogate .deb in a throwaway Debian 12 (bookworm) root: lintian, install with its
 # dependencies from Debian's archive, files, accounts, configuration mode, the daemon's --check,
 # a running daemon (mock board) reloading the installed configuration with SIGHUP after dropping to
-# user iogate, an upgrade to a rebuilt package with a bumped version, and purge.
+# user iogate, the C library (installed, in ldconfig's cache, a program built against it with
+# pkg-config, shared and static, run against that daemon), an upgrade to a rebuilt package with a
+# bumped version, and purge.
 #
 #   scripts/test-deb.sh DEB
 #
@@ -91,6 +93,12 @@ for f in /usr/lib/systemd/system/iogated.socket /usr/lib/systemd/system/iogated.
     /usr/share/doc/iogate/changelog.Debian.gz /etc/iogate/iogate.toml; do
     check "$f installed" test -f "$root$f"
 done
+libdir=/usr/lib/x86_64-linux-gnu
+for f in /usr/include/iogate.h $libdir/libiogate.a $libdir/pkgconfig/iogate.pc; do check "$f installed" test -f "$root$f"; done
+check "$libdir/libiogate.so.0 is the shared library (soname libiogate.so.0)" \
+    bash -c "readelf -d '$root$libdir/libiogate.so.0' | grep -q 'SONAME.*\[libiogate.so.0\]'"
+check "$libdir/libiogate.so links to it" test "$(readlink -f "$root$libdir/libiogate.so")" = "$(readlink -f "$root$libdir/libiogate.so.0")"
+check "ldconfig's cache has libiogate.so.0 (trigger)" bash -c "chroot '$root' ldconfig -p | grep -q 'libiogate.so.0 '"
 check "iogated.service runs /usr/sbin/iogated" \
     grep -qx 'ExecStart=/usr/sbin/iogated --config /etc/iogate/iogate.toml' "$root/usr/lib/systemd/system/iogated.service"
 check "iogated.socket enabled (sockets.target.wants symlink)" \
@@ -152,6 +160,21 @@ check "iogated runs as user iogate after mapping (uid $uid)" test "$uid" = "$(in
 read_out="$(in_root setpriv --reuid tester --regid tester --init-groups iogate read gpio+0x04 2>&1)" && read_rc=0 || read_rc=$?
 echo "  tester: iogate read gpio+0x04 -> $read_out"
 check "a member of iogate and gpio reads gpio+0x04 through the socket" test "$read_rc" = 0
+# The C library: examples/gpio17.c built in the root with the installed header and iogate.pc,
+# shared and static, run as tester: it makes GPIO17 an output, drives it high and reads it back.
+check "apt-get install gcc libc6-dev pkg-config in the root" apt_quiet install --no-install-recommends gcc libc6-dev pkg-config
+cp "$here/clients/c/examples/gpio17.c" "$root/tmp/gpio17.c"
+check "a C program builds with pkg-config iogate (shared)" \
+    in_root sh -c 'cc -Wall -Werror -o /tmp/gpio17 /tmp/gpio17.c $(pkg-config --cflags --libs iogate)'
+check "a C program builds with pkg-config iogate (static)" \
+    in_root sh -c 'cc -Wall -Werror -o /tmp/gpio17s /tmp/gpio17.c $(pkg-config --cflags iogate) -Wl,-Bstatic $(pkg-config --libs iogate) -Wl,-Bdynamic'
+check "the shared one needs libiogate.so.0, the static one not" \
+    bash -c "readelf -d '$root/tmp/gpio17' | grep -q 'NEEDED.*libiogate.so.0' && ! readelf -d '$root/tmp/gpio17s' | grep -q libiogate"
+for prog in gpio17 gpio17s; do
+    c_out="$(in_root setpriv --reuid tester --regid tester --init-groups /tmp/$prog 2>&1)" && c_rc=0 || c_rc=$?
+    echo "  tester: /tmp/$prog -> $c_out"
+    check "the C program ($prog) drives GPIO17 high through the socket" test "$c_rc:$c_out" = "0:GPIO17 (gpio line 17) is 1"
+done
 reloads_before="$(grep -c 'policy reloaded' "$log" || true)"
 kill -HUP "$daemon_pid"
 for _ in $(seq 1 50); do [ "$(grep -c 'policy reloaded' "$log" || true)" -gt "$reloads_before" ] && break; sleep 0.1; done
@@ -198,6 +221,7 @@ in_root deluser --quiet tester >/dev/null 2>&1
 check "apt-get purge iogate" apt_quiet purge iogate
 check "package gone" bash -c "! chroot '$root' dpkg-query -W -f='\${Status}' iogate 2>/dev/null | grep -q installed"
 check "binaries gone" test ! -e "$root/usr/sbin/iogated" -a ! -e "$root/usr/bin/iogate"
+check "C library gone" test ! -e "$root$libdir/libiogate.so.0" -a ! -e "$root/usr/include/iogate.h"
 check "user iogate removed" not has_user iogate
 check "group iogate removed" not has_group iogate
 check "group gpio removed (this package created it)" not has_group gpio

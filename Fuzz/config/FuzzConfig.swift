@@ -40,10 +40,18 @@ public func fuzzConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
             _ = policy.allRanges.count
             _ = PhysicalRange.union(policy.allRanges)
             let allow = policy.allowlist(for: ClientIdentity(uid: 1000, gid: 1000, pid: 1, groups: [4242]))
-            for e in allow.entries {
+            for (i, e) in allow.entries.enumerated() {
                 guard (try? allow.check(e.range.base, width: .byte, write: false)) != nil else { fatalError("granted base refused: \(e)") }
                 _ = try? allow.check(e.range.last, width: .word, count: 2, write: true)
                 _ = try? allow.check(e.range.last &+ 1, width: .byte, write: false)
+                // Pin and bit grants: what an access becomes, at the range's ends and in every width.
+                if e.masks != nil {
+                    for (offset, width) in [(0, AccessWidth.word), (4, .byte), (8, .double), (0x1c, .half)] as [(UInt64, AccessWidth)] {
+                        for kind in [AccessKind.read, .write, .modify] {
+                            _ = try? allow.masked(i, e.range.base &+ offset, width: width, kind: kind, value: 0xFFFF, mask: 0xF0F0)
+                        }
+                    }
+                }
             }
         }
     }

@@ -44,7 +44,7 @@ public final class IOGateClient {
         }
         let fd: Int32
         do throws(Errno) { fd = try openUnixStreamSocket() } catch {
-            throw IOGateError(.unreachable, "socket(): \(error.message)")
+            throw IOGateError(.unreachable, "socket(): \(error.message)", details: .init(errno: error.code, call: error.call))
         }
         do throws(Errno) { try address.connect(fd) } catch {
             Descriptor.close(fd)
@@ -52,7 +52,9 @@ public final class IOGateClient {
                 error.code == ENOENT
                 ? " (is iogated running? set --socket or IOGATE_SOCKET)"
                 : error.code == EACCES ? " (no permission on the socket; are you in its group?)" : ""
-            throw IOGateError(.unreachable, "cannot connect to \(socketPath): \(error.message)\(hint)")
+            throw IOGateError(
+                .unreachable, "cannot connect to \(socketPath): \(error.message)\(hint)",
+                details: .init(errno: error.code, call: "connect \(socketPath)"))
         }
         self.fd = fd
         self.serverHello = ServerHello(version: 0, maxFrame: UInt32(Frame.handshakeLimit), maxBatch: 0, maxBlock: 0)
@@ -108,6 +110,14 @@ public final class IOGateClient {
         let w = try body.withReader { r throws(IOGateError) in try Codec.decodeWindows(&r) }
         cachedWindows = w
         return w
+    }
+
+    /// The windows with what of each is granted (whole, pins, bits): protocol version 3. From an
+    /// older daemon, every window counts as whole.
+    public func grants() throws(IOGateError) -> [GrantInfo] {
+        guard serverHello.version >= Opcode.grants.sinceVersion else { return try windows().map { GrantInfo(window: $0) } }
+        var body = try roundTrip(.grants)
+        return try body.withReader { r throws(IOGateError) in try Codec.decodeGrants(&r) }
     }
 
     /// Resolves `0xADDR` or `WINDOW+OFFSET` to a physical address using the granted windows.

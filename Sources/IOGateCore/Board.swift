@@ -40,6 +40,13 @@ public struct Board: Hashable, Sendable {
     public var compatible: [String]
     public var notes: String?
     public var windows: [BoardWindow]
+    /// The pin header (`[header]`), for boards whose file describes one.
+    public var header: BoardHeader? = nil
+    /// The pins of the board's header meant for users (`user_pins`), numbered as `iogate gpio`
+    /// numbers them: what `pins = "user"` grants. nil when the board file names none.
+    public var userPins: [Int]? = nil
+    /// Where `userPins` comes from (`user_pins_source`).
+    public var userPinsSource: String? = nil
 
     /// The window called `name`.
     public func window(named name: String) -> BoardWindow? { windows.first { $0.name == name } }
@@ -47,14 +54,16 @@ public struct Board: Hashable, Sendable {
     /// The GPIO windows, in file order.
     public var gpioWindows: [BoardWindow] { windows.filter { $0.model != nil } }
 
-    static let boardKeys = ["id", "name", "soc", "compatible", "notes", "window"]
+    static let boardKeys = ["id", "name", "soc", "compatible", "notes", "window", "header"]
+    /// The header's user pins (per-pin grants; kept apart from the header map's keys).
+    static let userPinKeys = ["user_pins", "user_pins_source"]
     static let windowKeys = ["name", "base", "length", "model", "pins", "source", "notes", "gpiochip_label"]
 
     /// Parses a board file; errors name the file, line and reason.
     public static func parse(text: String, file: String) throws(IOGateError) -> Board {
         let doc = try TOMLDocument(text: text, file: file, code: .board)
         let top = TOMLSection(root: doc, code: .board)
-        try top.checkKeys(boardKeys)
+        try top.checkKeys(boardKeys + userPinKeys)
         let id = try top.requiredString("id")
         guard !id.isEmpty, id.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" }) else {
             throw top.error("'id' is \"\(id)\"; expected lower-case letters, digits and '-'", key: "id")
@@ -104,9 +113,35 @@ public struct Board: Hashable, Sendable {
                     gpiochipLabel: gpiochipLabel))
         }
         guard !windows.isEmpty else { throw top.error("no [[window]] tables; a board needs at least one window") }
-        return Board(
+        let gpioCount = windows.reduce(0) { $0 + (GPIOLayout(window: $1)?.pins ?? 0) }
+        let header = try top.subtable("header").map { s throws(IOGateError) in try BoardHeader.parse(s, gpioCount: gpioCount) }
+        var board = Board(
             id: id, name: try top.requiredString("name"), soc: try top.requiredString("soc"),
-            compatible: compatible, notes: try top.string("notes"), windows: windows)
+            compatible: compatible, notes: try top.string("notes"), windows: windows, header: header)
+        try board.parseUserPins(top)
+        return board
+    }
+}
+
+extension Board {
+    /// `user_pins = [...]` with its `user_pins_source`: pins of the board's GPIO blocks.
+    mutating func parseUserPins(_ top: TOMLSection) throws(IOGateError) {
+        guard let list = try top.uint64Array("user_pins") else {
+            if top.has("user_pins_source") { throw top.error("'user_pins_source' without user_pins", key: "user_pins_source") }
+            return
+        }
+        guard let source = try top.string("user_pins_source"), !source.isEmpty else {
+            throw top.error("'user_pins' needs 'user_pins_source': where the header's user pins are documented", key: "user_pins")
+        }
+        guard let map = PigpioPinMap(board: self) else {
+            throw top.error("'user_pins' needs a GPIO window with a register model (bcm2835, bcm2711, rp1, omap)", key: "user_pins")
+        }
+        guard !list.isEmpty else { throw top.error("'user_pins' is empty", key: "user_pins") }
+        for p in list where p >= UInt64(map.pinCount) {
+            throw top.error("user pin \(p) does not exist; this board's pins are 0...\(map.pinCount - 1)", key: "user_pins")
+        }
+        userPins = Array(Set(list.map { Int($0) })).sorted()
+        userPinsSource = source
     }
 }
 

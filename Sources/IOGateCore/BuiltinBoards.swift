@@ -1019,6 +1019,33 @@ base = 0x20804000
 length = 0x1000
 source = "arch/arm/boot/dts/broadcom/bcm283x.dtsi, node i2c@7e804000 (label i2c1) reg = <0x7e804000 0x1000>; 0x7e804000 - 0x7e000000 + 0x20000000 = 0x20804000."
 
+[header]
+name = "J8"
+source = "Raspberry Pi documentation, 'GPIO and the 40-pin header' (raspberrypi.com/documentation/computers/raspberry-pi.html, section 'GPIO and the 40-pin header': the pinout diagram, odd pins on the inner row from pin 1); Raspberry Pi 1 Model B+ reduced schematics (Raspberry Pi Ltd, J8). Physical pins 27 and 28 (GPIO0, GPIO1) are reserved for the HAT ID EEPROM (ID_SD, ID_SC). GPIO numbers as in the kernel device tree's gpio-line-names (bcm2711-rpi-4-b.dts: \"ID_SDA\", \"ID_SCL\", \"GPIO2\", ...): line n of the block is GPIOn."
+notes = "The 40-pin layout of the B+, A+, Zero, Zero W and CM1 IO board. The original Model A and Model B (rev 1 and rev 2) have a 26-pin P1 header with a different pin assignment, not described here."
+pins = [
+  "3V3", "5V",  # 1, 2
+  "GPIO2", "5V",  # 3, 4
+  "GPIO3", "GND",  # 5, 6
+  "GPIO4", "GPIO14",  # 7, 8
+  "GND", "GPIO15",  # 9, 10
+  "GPIO17", "GPIO18",  # 11, 12
+  "GPIO27", "GND",  # 13, 14
+  "GPIO22", "GPIO23",  # 15, 16
+  "3V3", "GPIO24",  # 17, 18
+  "GPIO10", "GND",  # 19, 20
+  "GPIO9", "GPIO25",  # 21, 22
+  "GPIO11", "GPIO8",  # 23, 24
+  "GND", "GPIO7",  # 25, 26
+  "GPIO0", "GPIO1",  # 27, 28
+  "GPIO5", "GND",  # 29, 30
+  "GPIO6", "GPIO12",  # 31, 32
+  "GPIO13", "GND",  # 33, 34
+  "GPIO19", "GPIO16",  # 35, 36
+  "GPIO26", "GPIO20",  # 37, 38
+  "GND", "GPIO21",  # 39, 40
+]
+
 """#
         ),
         (
@@ -1037,6 +1064,10 @@ compatible = [
 ]
 notes = "Board string from bcm2836-rpi-2-b.dts; SoC string from bcm2836.dtsi. bcm2836.dtsi: soc ranges = <0x7e000000 0x3f000000 0x1000000>, so physical = bus - 0x7e000000 + 0x3f000000. The Pi 2 Model B v1.2 has a BCM2837 and is described by bcm2837-rpi-2-b.dts (compatible raspberrypi,2-model-b-rev2 / brcm,bcm2837); it is listed under rpi3, whose peripheral map is identical. The upstream DT has no node for the GPIO pad registers, so no pads window is given."
 
+
+# Per-pin grants: `pins = "user"` in a grant means these (see docs/SECURITY.md).
+user_pins = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27]
+user_pins_source = "The 40-pin header of the Raspberry Pi 2 Model B: GPIO 2-27 are the user GPIOs; GPIO 0 and 1 (ID_SD/ID_SC) are reserved for the HAT ID EEPROM (raspberrypi/hats, designguide.md) and the other pins of the block drive on-board devices (SD card, Ethernet, Wi-Fi, LEDs). pigpio's default update mask for such boards is the same set: PI_DEFAULT_UPDATE_MASK_R3 0x0FFFFFFC in joan2937/pigpio pigpio.h."
 [[window]]
 name = "gpio"
 base = 0x3f200000
@@ -1082,6 +1113,32 @@ base = 0x3f804000
 length = 0x1000
 source = "arch/arm/boot/dts/broadcom/bcm283x.dtsi, node i2c@7e804000 (label i2c1) reg = <0x7e804000 0x1000>; 0x7e804000 - 0x7e000000 + 0x3f000000 = 0x3f804000."
 
+[header]
+name = "J8"
+source = "Raspberry Pi documentation, 'GPIO and the 40-pin header' (raspberrypi.com/documentation/computers/raspberry-pi.html, section 'GPIO and the 40-pin header': the pinout diagram, odd pins on the inner row from pin 1); Raspberry Pi 2 Model B reduced schematics (Raspberry Pi Ltd, J8). Physical pins 27 and 28 (GPIO0, GPIO1) are reserved for the HAT ID EEPROM (ID_SD, ID_SC). GPIO numbers as in the kernel device tree's gpio-line-names (bcm2711-rpi-4-b.dts: \"ID_SDA\", \"ID_SCL\", \"GPIO2\", ...): line n of the block is GPIOn."
+pins = [
+  "3V3", "5V",  # 1, 2
+  "GPIO2", "5V",  # 3, 4
+  "GPIO3", "GND",  # 5, 6
+  "GPIO4", "GPIO14",  # 7, 8
+  "GND", "GPIO15",  # 9, 10
+  "GPIO17", "GPIO18",  # 11, 12
+  "GPIO27", "GND",  # 13, 14
+  "GPIO22", "GPIO23",  # 15, 16
+  "3V3", "GPIO24",  # 17, 18
+  "GPIO10", "GND",  # 19, 20
+  "GPIO9", "GPIO25",  # 21, 22
+  "GPIO11", "GPIO8",  # 23, 24
+  "GND", "GPIO7",  # 25, 26
+  "GPIO0", "GPIO1",  # 27, 28
+  "GPIO5", "GND",  # 29, 30
+  "GPIO6", "GPIO12",  # 31, 32
+  "GPIO13", "GND",  # 33, 34
+  "GPIO19", "GPIO16",  # 35, 36
+  "GPIO26", "GPIO20",  # 37, 38
+  "GND", "GPIO21",  # 39, 40
+]
+
 """#
         ),
         (
@@ -1105,6 +1162,10 @@ compatible = [
 ]
 notes = "Board strings from bcm2837-rpi-3-b-plus.dts, bcm2837-rpi-3-b.dts, bcm2837-rpi-3-a-plus.dts, bcm2837-rpi-zero-2-w.dts, bcm2837-rpi-cm3-io3.dts and bcm2837-rpi-2-b.dts (Pi 2 v1.2); SoC string from bcm2837.dtsi. The BCM2837 is described by bcm2837.dtsi + bcm283x.dtsi + bcm2835-common.dtsi; bcm2837.dtsi: soc ranges = <0x7e000000 0x3f000000 0x1000000>, so physical = bus - 0x7e000000 + 0x3f000000 (the same for 32-bit and 64-bit kernels: the arm64 .dts files include the arm ones). The upstream DT has no node for the GPIO pad registers, so no pads window is given."
 
+
+# Per-pin grants: `pins = "user"` in a grant means these (see docs/SECURITY.md).
+user_pins = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27]
+user_pins_source = "The 40-pin header of the Raspberry Pi 3 family and Zero 2 W: GPIO 2-27 are the user GPIOs; GPIO 0 and 1 (ID_SD/ID_SC) are reserved for the HAT ID EEPROM (raspberrypi/hats, designguide.md) and the other pins of the block drive on-board devices (SD card, Ethernet, Wi-Fi, LEDs). pigpio's default update mask for such boards is the same set: PI_DEFAULT_UPDATE_MASK_R3 0x0FFFFFFC in joan2937/pigpio pigpio.h."
 [[window]]
 name = "gpio"
 base = 0x3f200000
@@ -1150,6 +1211,32 @@ base = 0x3f804000
 length = 0x1000
 source = "arch/arm/boot/dts/broadcom/bcm283x.dtsi, node i2c@7e804000 (label i2c1) reg = <0x7e804000 0x1000>; 0x7e804000 - 0x7e000000 + 0x3f000000 = 0x3f804000."
 
+[header]
+name = "J8"
+source = "Raspberry Pi documentation, 'GPIO and the 40-pin header' (raspberrypi.com/documentation/computers/raspberry-pi.html, section 'GPIO and the 40-pin header': the pinout diagram, odd pins on the inner row from pin 1); Raspberry Pi 3 Model B/B+ reduced schematics (Raspberry Pi Ltd, J8). Physical pins 27 and 28 (GPIO0, GPIO1) are reserved for the HAT ID EEPROM (ID_SD, ID_SC). GPIO numbers as in the kernel device tree's gpio-line-names (bcm2711-rpi-4-b.dts: \"ID_SDA\", \"ID_SCL\", \"GPIO2\", ...): line n of the block is GPIOn."
+pins = [
+  "3V3", "5V",  # 1, 2
+  "GPIO2", "5V",  # 3, 4
+  "GPIO3", "GND",  # 5, 6
+  "GPIO4", "GPIO14",  # 7, 8
+  "GND", "GPIO15",  # 9, 10
+  "GPIO17", "GPIO18",  # 11, 12
+  "GPIO27", "GND",  # 13, 14
+  "GPIO22", "GPIO23",  # 15, 16
+  "3V3", "GPIO24",  # 17, 18
+  "GPIO10", "GND",  # 19, 20
+  "GPIO9", "GPIO25",  # 21, 22
+  "GPIO11", "GPIO8",  # 23, 24
+  "GND", "GPIO7",  # 25, 26
+  "GPIO0", "GPIO1",  # 27, 28
+  "GPIO5", "GND",  # 29, 30
+  "GPIO6", "GPIO12",  # 31, 32
+  "GPIO13", "GND",  # 33, 34
+  "GPIO19", "GPIO16",  # 35, 36
+  "GPIO26", "GPIO20",  # 37, 38
+  "GND", "GPIO21",  # 39, 40
+]
+
 """#
         ),
         (
@@ -1170,6 +1257,10 @@ compatible = [
 ]
 notes = "Board strings from bcm2711-rpi-4-b.dts, bcm2711-rpi-400.dts and bcm2711-rpi-cm4.dtsi (included by bcm2711-rpi-cm4-io.dts); SoC string from bcm2711.dtsi. bcm2711.dtsi: soc ranges = <0x7e000000 0x0 0xfe000000 0x01800000>, so physical = bus - 0x7e000000 + 0xfe000000 (the 'low peripheral' map that the firmware uses by default; the arm64 .dts files include the arm ones). The upstream DT has no node for the GPIO pad registers, so no pads window is given."
 
+
+# Per-pin grants: `pins = "user"` in a grant means these (see docs/SECURITY.md).
+user_pins = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27]
+user_pins_source = "The 40-pin header of the Raspberry Pi 4 / 400 / CM4 IO board: GPIO 2-27 are the user GPIOs; GPIO 0 and 1 (ID_SD/ID_SC) are reserved for the HAT ID EEPROM (raspberrypi/hats, designguide.md) and the other pins of the block drive on-board devices (SD card, Ethernet, Wi-Fi, LEDs). pigpio's default update mask for such boards is the same set: PI_DEFAULT_UPDATE_MASK_R3 0x0FFFFFFC in joan2937/pigpio pigpio.h."
 [[window]]
 name = "clock"
 base = 0xfe101000
@@ -1222,6 +1313,33 @@ base = 0xfe804000
 length = 0x1000
 source = "arch/arm/boot/dts/broadcom/bcm283x.dtsi, node i2c@7e804000 (label i2c1) reg = <0x7e804000 0x1000>; 0x7e804000 - 0x7e000000 + 0xfe000000 = 0xfe804000."
 
+[header]
+name = "J8"
+source = "Raspberry Pi documentation, 'GPIO and the 40-pin header' (raspberrypi.com/documentation/computers/raspberry-pi.html, section 'GPIO and the 40-pin header': the pinout diagram, odd pins on the inner row from pin 1); Raspberry Pi 4 Model B reduced schematics (Raspberry Pi Ltd, J8). Physical pins 27 and 28 (GPIO0, GPIO1) are reserved for the HAT ID EEPROM (ID_SD, ID_SC). GPIO numbers as in the kernel device tree's gpio-line-names (bcm2711-rpi-4-b.dts: \"ID_SDA\", \"ID_SCL\", \"GPIO2\", ...): line n of the block is GPIOn."
+notes = "The Raspberry Pi 400 brings the same 40 pins out at its rear; a Compute Module 4 brings them out on its IO board."
+pins = [
+  "3V3", "5V",  # 1, 2
+  "GPIO2", "5V",  # 3, 4
+  "GPIO3", "GND",  # 5, 6
+  "GPIO4", "GPIO14",  # 7, 8
+  "GND", "GPIO15",  # 9, 10
+  "GPIO17", "GPIO18",  # 11, 12
+  "GPIO27", "GND",  # 13, 14
+  "GPIO22", "GPIO23",  # 15, 16
+  "3V3", "GPIO24",  # 17, 18
+  "GPIO10", "GND",  # 19, 20
+  "GPIO9", "GPIO25",  # 21, 22
+  "GPIO11", "GPIO8",  # 23, 24
+  "GND", "GPIO7",  # 25, 26
+  "GPIO0", "GPIO1",  # 27, 28
+  "GPIO5", "GND",  # 29, 30
+  "GPIO6", "GPIO12",  # 31, 32
+  "GPIO13", "GND",  # 33, 34
+  "GPIO19", "GPIO16",  # 35, 36
+  "GPIO26", "GPIO20",  # 37, 38
+  "GND", "GPIO21",  # 39, 40
+]
+
 """#
         ),
         (
@@ -1244,6 +1362,10 @@ RP1 address translation (upstream torvalds/linux): rp1-common.dtsi puts RP1 peri
 The RP1 windows are only decoded once the firmware has brought up the pcie2 link to RP1 (it does so before Linux starts on a Pi 5).
 The BCM2712's own GPIO (gio, brcmstb) and the BCM2712 UART10 debug port are not described here yet."""
 
+
+# Per-pin grants: `pins = "user"` in a grant means these (see docs/SECURITY.md).
+user_pins = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27]
+user_pins_source = "The 40-pin header of the Raspberry Pi 5 (RP1 bank 0): GPIO 2-27 are the user GPIOs; GPIO 0 and 1 (ID_SD/ID_SC) are reserved for the HAT ID EEPROM (raspberrypi/hats, designguide.md) and the other pins of the block drive on-board devices (SD card, Ethernet, Wi-Fi, LEDs). pigpio's default update mask for such boards is the same set: PI_DEFAULT_UPDATE_MASK_R3 0x0FFFFFFC in joan2937/pigpio pigpio.h."
 [[window]]
 name = "clock"
 base = 0x1f00018000
@@ -1297,6 +1419,32 @@ base = 0x1f000f0000
 length = 0xc000
 source = "arch/arm64/boot/dts/broadcom/rp1-common.dtsi, node pinctrl@400d0000 third reg <0x00 0x400f0000 0x0 0xc000> (PADS_BANK0..2); 0x400f0000 - 0x40000000 + 0x1f00000000 = 0x1f000f0000. drivers/pinctrl/pinctrl-rp1.c: pads offsets 0x0004/0x4004/0x8004, one 32-bit register per pin at bank pads offset + 4*n: SLEWFAST bit 0, SCHMITT 1, PULL 2-3, DRIVE 4-5, IE 6, OD 7."
 notes = "Bank 0 pad registers start at offset 0x4."
+
+[header]
+name = "J8"
+source = "Raspberry Pi documentation, 'GPIO and the 40-pin header' (raspberrypi.com/documentation/computers/raspberry-pi.html, section 'GPIO and the 40-pin header': the pinout diagram, odd pins on the inner row from pin 1); Raspberry Pi 5 product brief (Raspberry Pi Ltd): the header's GPIO lines are RP1 bank 0 (GPIO0-27), line n of the pinctrl-rp1 chip. Physical pins 27 and 28 (GPIO0, GPIO1) are reserved for the HAT ID EEPROM (ID_SD, ID_SC). GPIO numbers as in the kernel device tree's gpio-line-names (bcm2711-rpi-4-b.dts: \"ID_SDA\", \"ID_SCL\", \"GPIO2\", ...): line n of the block is GPIOn."
+pins = [
+  "3V3", "5V",  # 1, 2
+  "GPIO2", "5V",  # 3, 4
+  "GPIO3", "GND",  # 5, 6
+  "GPIO4", "GPIO14",  # 7, 8
+  "GND", "GPIO15",  # 9, 10
+  "GPIO17", "GPIO18",  # 11, 12
+  "GPIO27", "GND",  # 13, 14
+  "GPIO22", "GPIO23",  # 15, 16
+  "3V3", "GPIO24",  # 17, 18
+  "GPIO10", "GND",  # 19, 20
+  "GPIO9", "GPIO25",  # 21, 22
+  "GPIO11", "GPIO8",  # 23, 24
+  "GND", "GPIO7",  # 25, 26
+  "GPIO0", "GPIO1",  # 27, 28
+  "GPIO5", "GND",  # 29, 30
+  "GPIO6", "GPIO12",  # 31, 32
+  "GPIO13", "GND",  # 33, 34
+  "GPIO19", "GPIO16",  # 35, 36
+  "GPIO26", "GPIO20",  # 37, 38
+  "GND", "GPIO21",  # 39, 40
+]
 
 """#
         ),

@@ -4,6 +4,8 @@ public enum DeviceChoice: Hashable, Sendable {
     case path(String)
     /// The simulated board.
     case mock
+    /// Registers that answer from a recorded trace (`replay:PATH`, docs/TRACE.md).
+    case replay(String)
 }
 
 /// Which board describes the hardware.
@@ -44,6 +46,18 @@ public struct ConfigGrant: Hashable, Sendable {
     public var access: Access
     public var allowRAM: Bool
     public var line: Int?
+    /// `pins = [...]` or `pins = "user"`; nil when the grant names none.
+    public var pins: PinSelection? = nil
+    /// `bits = [...]`: one 32-bit mask per `IoBase`/`IoLen` range; empty when the grant has none.
+    public var bits: [UInt32] = []
+}
+
+/// The pins a grant names.
+public enum PinSelection: Hashable, Sendable {
+    /// Pin numbers, as `iogate gpio` numbers them.
+    case list([Int])
+    /// `"user"`: the user pins of the board's header (`user_pins` in the board file).
+    case user
 }
 
 /// The daemon configuration (`/etc/iogate/iogate.toml`).
@@ -76,7 +90,7 @@ public struct Config: Sendable {
         "device", "board", "socket", "socket_mode", "socket_group", "user", "trace", "audit", "seccomp", "protect_kernel_lines", "limits",
         "grant", "pigpio_listen", "pigpio_allow_remote", "pigpio_as",
     ]
-    static let grantKeys = ["uid", "gid", "user", "group", "IoBase", "IoLen", "windows", "access", "allow_ram"]
+    static let grantKeys = ["uid", "gid", "user", "group", "IoBase", "IoLen", "windows", "access", "allow_ram", "pins", "bits"]
     static let limitKeys = ["max_frame", "max_batch", "max_block", "max_clients", "idle_timeout_s", "max_wait_ms"]
 
     /// Parses the configuration text; every error names the file, the line and what is expected.
@@ -87,7 +101,14 @@ public struct Config: Sendable {
         var c = Config(file: file)
         if let d = try top.string("device") {
             guard !d.isEmpty else { throw top.error("'device' is empty; expected a path such as /dev/mem, or \"mock\"", key: "device") }
-            c.device = d == "mock" ? .mock : .path(d)
+            if d.hasPrefix("replay:") {
+                guard d.count > 7 else {
+                    throw top.error("'device' is \"replay:\" with no trace file; expected \"replay:PATH\"", key: "device")
+                }
+                c.device = .replay(String(d.dropFirst(7)))
+            } else {
+                c.device = d == "mock" ? .mock : .path(d)
+            }
         }
         if let b = try top.string("board") { c.board = b == "auto" ? .auto : .id(b) }
         if let s = try top.string("socket") {
@@ -179,8 +200,27 @@ public struct Config: Sendable {
         if !windows.isEmpty && board == nil {
             throw g.error("'windows' names board windows but no board is set; add board = \"<id>\" or \"auto\"", key: "windows")
         }
-        guard !ranges.isEmpty || !windows.isEmpty else {
-            throw g.error("a grant needs IoBase/IoLen ranges or windows = [...]")
+        let pins = try parsePins(g, board: board)
+        var bits: [UInt32] = []
+        if let masks = try g.uint64Array("bits") {
+            guard masks.count == ranges.count else {
+                throw g.error(
+                    "bits has \(masks.count) entries but IoBase/IoLen have \(ranges.count); give one 32-bit mask per range", key: "bits")
+            }
+            for (m, r) in zip(masks, ranges) {
+                guard let m32 = UInt32(exactly: m), m32 != 0 else {
+                    throw g.error(
+                        "bits mask \(hex(m)) is \(m == 0 ? "empty" : "wider than 32 bits"); a mask holds the bits of each 32-bit register of its range (0x1...0xFFFFFFFF)",
+                        key: "bits")
+                }
+                guard r.base % 4 == 0, r.length % 4 == 0 else {
+                    throw g.error("range \(r) with a bits mask must start and end on a 32-bit register (multiples of 4)", key: "bits")
+                }
+                bits.append(m32)
+            }
+        }
+        guard !ranges.isEmpty || !windows.isEmpty || pins != nil else {
+            throw g.error("a grant needs IoBase/IoLen ranges, windows = [...] or pins = [...]")
         }
         guard let accessText = try g.string("access") else { throw g.error("missing required key 'access' (\"ro\" or \"rw\")") }
         guard let access = Access(rawValue: accessText) else {
@@ -188,7 +228,30 @@ public struct Config: Sendable {
         }
         return ConfigGrant(
             subject: subjects[0], ranges: ranges, windows: windows, access: access,
-            allowRAM: try g.bool("allow_ram") ?? false, line: g.line)
+            allowRAM: try g.bool("allow_ram") ?? false, line: g.line, pins: pins, bits: bits)
+    }
+
+    /// `pins = [17, 27]` or `pins = "user"`; nil when absent.
+    static func parsePins(_ g: TOMLSection, board: BoardChoice?) throws(IOGateError) -> PinSelection? {
+        guard let v = g.table["pins"] else { return nil }
+        guard board != nil else {
+            throw g.error(
+                "'pins' names GPIO pins, which need the board's GPIO model, but no board is set; add board = \"<id>\" or \"auto\"",
+                key: "pins")
+        }
+        if let s = v.string {
+            guard s == "user" else { throw g.error("'pins' is \"\(s)\"; expected an array of pin numbers or \"user\"", key: "pins") }
+            return .user
+        }
+        guard let list = try g.uint64Array("pins"), !list.isEmpty else {
+            throw g.error("'pins' is empty; name pin numbers (pins = [17, 27]) or \"user\"", key: "pins")
+        }
+        var pins: [Int] = []
+        for p in list {
+            guard p < 4096 else { throw g.error("pin \(p) is out of range; pins are numbered as iogate gpio numbers them", key: "pins") }
+            pins.append(Int(p))
+        }
+        return .list(Array(Set(pins)).sorted())
     }
 
     /// Resolves names: user and group names to ids, window names to ranges of `board`.
@@ -208,7 +271,9 @@ public struct Config: Sendable {
                 subject = .gid(gid)
             default: break
             }
-            var ranges = g.ranges.map { GrantedRange(range: $0, window: nil, access: g.access) }
+            var ranges = g.ranges.enumerated().map { i, r in
+                GrantedRange(range: r, window: nil, access: g.access, masks: i < g.bits.count ? RegisterMasks(bits: g.bits[i]) : nil)
+            }
             for name in g.windows {
                 guard let board else { throw IOGateError(.config, "\(at): window '\(name)' named but no board is set") }
                 guard let w = board.window(named: name) else {
@@ -218,6 +283,31 @@ public struct Config: Sendable {
                     )
                 }
                 ranges.append(GrantedRange(range: w.range, window: name, access: g.access))
+            }
+            if let selection = g.pins {
+                guard let board else { throw IOGateError(.config, "\(at): pins named but no board is set") }
+                let pins: [Int]
+                switch selection {
+                case .list(let list): pins = list
+                case .user:
+                    guard let user = board.userPins else {
+                        throw IOGateError(
+                            .config,
+                            "\(at): pins = \"user\" but board '\(board.id)' names no user pins (user_pins in its board file); list the pins, e.g. pins = [17, 27]"
+                        )
+                    }
+                    pins = user
+                }
+                let pinRanges: [GrantedRange]
+                do { pinRanges = try PinGrant.ranges(board: board, pins: pins, access: g.access) } catch {
+                    throw IOGateError(.config, "\(at): \(error.message)")
+                }
+                for r in pinRanges where g.windows.contains(r.window ?? "") {
+                    throw IOGateError(
+                        .config,
+                        "\(at): window '\(r.window ?? "")' is granted whole by windows = [...] and by pins too; drop it from one of them")
+                }
+                ranges += pinRanges
             }
             grants.append(Grant(subject: subject, ranges: ranges, access: g.access, allowRAM: g.allowRAM, line: g.line))
         }

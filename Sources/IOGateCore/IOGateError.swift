@@ -62,14 +62,69 @@ public struct IOGateError: Error, Equatable, CustomStringConvertible, Sendable {
     public let code: Code
     /// A human-readable sentence: what was wrong, where, and what is allowed.
     public let message: String
+    /// The same facts as values a program can use; empty when the error has none to give.
+    public var details: Details
 
-    /// Creates an error with a code and a message.
-    public init(_ code: Code, _ message: String) {
+    /// Creates an error with a code, a message and, where the failure has them, its details.
+    public init(_ code: Code, _ message: String, details: Details = Details()) {
         self.code = code
         self.message = message
+        self.details = details
+    }
+
+    /// What an error is about, as values: the address and size of the refused access, the ranges
+    /// the caller was granted, the GPIO pin and who holds it, the `errno` and the call that failed,
+    /// the batch operation. Each is nil (or empty) when it does not apply. Protocol version 3 carries
+    /// them in error responses (docs/PROTOCOL.md, section 7.1), so a client sees the daemon's.
+    public struct Details: Hashable, Sendable {
+        /// The physical address of the access.
+        public var address: UInt64?
+        /// The size of the access in bytes (all elements of a block).
+        public var size: UInt64?
+        /// The caller's granted ranges that bear on the refusal: all of them for an access outside
+        /// the allowlist, the read-only one for a write through it.
+        public var granted: [GrantedRange]
+        /// The GPIO line (its offset on the chip) a refusal concerns.
+        public var pin: Int?
+        /// Who holds that line (a kernel driver or a program).
+        public var consumer: String?
+        /// The `errno` value of a failed system call.
+        public var errno: Int32?
+        /// The call that failed, with its argument (`"open /etc/iogate/iogate.toml"`).
+        public var call: String?
+        /// The index of the batch operation the error concerns.
+        public var operation: Int?
+
+        public init(
+            address: UInt64? = nil, size: UInt64? = nil, granted: [GrantedRange] = [], pin: Int? = nil, consumer: String? = nil,
+            errno: Int32? = nil, call: String? = nil, operation: Int? = nil
+        ) {
+            self.address = address
+            self.size = size
+            self.granted = granted
+            self.pin = pin
+            self.consumer = consumer
+            self.errno = errno
+            self.call = call
+            self.operation = operation
+        }
+
+        /// True when no detail is set.
+        public var isEmpty: Bool { self == Details() }
+    }
+
+    /// The same error about batch operation `index`: the message starts with `prefix`, and the
+    /// details keep everything and name the operation.
+    public func inBatch(operation index: Int, prefix: String) -> IOGateError {
+        var d = details
+        d.operation = index
+        return IOGateError(code, prefix + message, details: d)
     }
 
     public var description: String { message }
+
+    /// Errors are equal when their code and message are: the details restate the message's facts.
+    public static func == (a: IOGateError, b: IOGateError) -> Bool { a.code == b.code && a.message == b.message }
 }
 
 /// Formats a value as `0x` followed by upper-case hex digits.

@@ -77,15 +77,18 @@ public struct GrantedRange: Hashable, Sendable, CustomStringConvertible {
     public var range: PhysicalRange
     public var window: String?
     public var access: Access
+    /// The bits of each register this grant covers (`pins = [...]`, `bits = [...]`); nil: all of them.
+    public var masks: RegisterMasks?
 
-    public init(range: PhysicalRange, window: String? = nil, access: Access = .rw) {
+    public init(range: PhysicalRange, window: String? = nil, access: Access = .rw, masks: RegisterMasks? = nil) {
         self.range = range
         self.window = window
         self.access = access
+        self.masks = masks
     }
 
     public var description: String {
-        (window.map { "\($0) " } ?? "") + range.description + " (\(access.rawValue))"
+        (window.map { "\($0) " } ?? "") + range.description + " (\(access.rawValue)\(masks.map { ", \($0)" } ?? ""))"
     }
 }
 
@@ -106,9 +109,15 @@ public struct Policy: Sendable {
             for r in grant.ranges {
                 var e = r
                 e.access = grant.access
-                if let i = entries.firstIndex(where: { $0.range == e.range }) {
+                // Whole ranges merge as before; pin grants (or bit grants) over one range and of one
+                // access merge their masks; a whole grant and a masked one stay apart (`check`
+                // prefers the whole one), and so do a pin and a bit grant.
+                if let i = entries.firstIndex(where: { $0.range == e.range && $0.masks?.isPins == e.masks?.isPins }),
+                    e.masks == nil || entries[i].access == e.access
+                {
                     entries[i].access = max(entries[i].access, e.access)
                     if entries[i].window == nil { entries[i].window = e.window }
+                    if let a = entries[i].masks, let b = e.masks { entries[i].masks = a.union(b) }
                 } else {
                     entries.append(e)
                 }
@@ -140,21 +149,31 @@ public struct Allowlist: Sendable {
         }
         guard address & (w - 1) == 0 else {
             throw IOGateError(
-                .misaligned, "address \(hex(address)) is not aligned to the \(width.bits)-bit width; it must be a multiple of \(w)")
+                .misaligned, "address \(hex(address)) is not aligned to the \(width.bits)-bit width; it must be a multiple of \(w)",
+                details: .init(address: address, size: w))
         }
         let (size, overflow) = w.multipliedReportingOverflow(by: count)
         guard !overflow, count > 0, address.addingReportingOverflow(size - 1).overflow == false else {
-            throw IOGateError(.outsideAllowlist, "access at \(hex(address)) of \(count) x \(width.bits)-bit wraps past 2^64")
+            throw IOGateError(
+                .outsideAllowlist, "access at \(hex(address)) of \(count) x \(width.bits)-bit wraps past 2^64",
+                details: .init(address: address, granted: entries))
         }
-        var readOnlyHit = -1
+        var readOnlyHit = -1, maskedHit = -1
         for i in entries.indices where entries[i].range.contains(address, size: size) {
-            if !write || entries[i].access == .rw { return i }
-            readOnlyHit = i
+            if !write || entries[i].access == .rw {
+                // A whole grant wins over a pin or bit grant of the same range.
+                if entries[i].masks == nil { return i }
+                if maskedHit < 0 { maskedHit = i }
+            } else {
+                readOnlyHit = i
+            }
         }
+        if maskedHit >= 0 { return maskedHit }
         if readOnlyHit >= 0 {
             throw IOGateError(
                 .readOnly,
-                "write of \(width.bits) bits at \(hex(address)) refused: \(client) has only read access to \(entries[readOnlyHit])")
+                "write of \(width.bits) bits at \(hex(address)) refused: \(client) has only read access to \(entries[readOnlyHit])",
+                details: .init(address: address, size: size, granted: [entries[readOnlyHit]]))
         }
         throw refusal(address, size: size, width: width)
     }
@@ -162,11 +181,14 @@ public struct Allowlist: Sendable {
     @usableFromInline
     func refusal(_ address: UInt64, size: UInt64, width: AccessWidth) -> IOGateError {
         if entries.isEmpty {
-            return IOGateError(.outsideAllowlist, "\(client) has no grant; access of \(size) bytes at \(hex(address)) refused")
+            return IOGateError(
+                .outsideAllowlist, "\(client) has no grant; access of \(size) bytes at \(hex(address)) refused",
+                details: .init(address: address, size: size))
         }
         let granted = entries.map(\.description).joined(separator: ", ")
         return IOGateError(
             .outsideAllowlist,
-            "access of \(size) bytes at \(hex(address)) (\(width.bits)-bit) is outside the allowlist of \(client); granted: [\(granted)]")
+            "access of \(size) bytes at \(hex(address)) (\(width.bits)-bit) is outside the allowlist of \(client); granted: [\(granted)]",
+            details: .init(address: address, size: size, granted: entries))
     }
 }

@@ -3,7 +3,7 @@ import Synchronization
 
 /// GPIO chips and lines held in memory, for tests: claim and release lines as a kernel driver or
 /// another program would, then watch what the daemon allows.
-public final class FakeGPIOLineSource: GPIOLineInfoSource, @unchecked Sendable {
+public final class FakeGPIOLineSource: GPIOLineInfoSource, Sendable {
     private let state: Mutex<[GPIOChipInfo]>
     private let queries = Atomic<Int>(0)
 

@@ -52,3 +52,15 @@ public enum GPIOChipMatcher {
         return nil
     }
 }
+
+extension GPIOChipMatcher {
+    /// Who holds each claimed line of the chip that drives `window`, by line offset (= the pin of
+    /// the block): the consumer name, or `kernel` for a claim without one. Empty when no chip
+    /// matches the window (no GPIO character device, a mock board).
+    public static func consumers(for window: BoardWindow, among chips: [GPIOChipInfo]) -> [Int: String] {
+        guard let chip = chip(for: window, among: chips)?.chip else { return [:] }
+        var held: [Int: String] = [:]
+        for line in chip.lines where line.used { held[line.offset] = line.consumer ?? "kernel" }
+        return held
+    }
+}

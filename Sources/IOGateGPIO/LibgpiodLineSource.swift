@@ -1,11 +1,12 @@
 import Glibc
 import IOGateCore
+import IOGateSystem
 import Synchronization
 
 /// GPIO information from the kernel through libgpiod (v1 or v2, fixed at build time; see
 /// `GPIOChip.libgpiodAPI`). Chips opened once stay open, so the daemon can keep checking lines
 /// after it has dropped the privileges needed to open them.
-public final class LibgpiodLineSource: GPIOLineInfoSource, @unchecked Sendable {
+public final class LibgpiodLineSource: GPIOLineInfoSource, Sendable {
     /// The directory holding `gpiochip*` device nodes.
     public let devDirectory: String
     private let open = Mutex<[String: GPIOChip]>([:])
@@ -19,13 +20,8 @@ public final class LibgpiodLineSource: GPIOLineInfoSource, @unchecked Sendable {
     /// `gpiod_chip_iter_new` fails as a whole if any one chip cannot be opened (and v2 has no chip
     /// iterator), so the chips are found here and opened one by one, each failure naming its chip.
     public func chipNames() -> [String] {
-        guard let d = opendir(devDirectory) else { return [] }
-        defer { closedir(d) }
         var names: [String] = []
-        while let e = readdir(d) {
-            // SAFETY: `e` points into `d`'s buffer, valid until the next readdir; d_name is a
-            // NUL-terminated array inside it, read only up to the NUL and copied here.
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        for name in FileSystem.list(devDirectory) {
             guard name.hasPrefix("gpiochip"), Int(name.dropFirst("gpiochip".count)) != nil else { continue }
             var st = stat()
             guard stat(devDirectory + "/" + name, &st) == 0, st.st_mode & S_IFMT == S_IFCHR else { continue }

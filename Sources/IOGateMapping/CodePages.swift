@@ -16,6 +16,7 @@ public enum CodePages {
         var candidates: [(start: UInt, end: UInt, rss: Int)] = []
         var current: (start: UInt, end: UInt, rss: Int)?
         var isCode = false
+        // SAFETY: getline owns this buffer (it mallocs and grows it); it is freed once, below.
         var line: UnsafeMutablePointer<CChar>?
         var capacity = 0
         defer { free(line) }

@@ -79,6 +79,8 @@ public final class MappedRegion: RegisterSpace {
     public let range: PhysicalRange
     /// The chunks, in address order; chunk `i` covers the 32 MB section `firstSection + i`.
     public let chunks: [Chunk]
+    // SAFETY: one mmap per chunk, made in init and unmapped only in deinit, so every pointer is
+    // valid for its chunk's length for the region's whole life.
     let pointers: [UnsafeMutableRawPointer]
     /// Accesses to this region without reference counting or bounds checks (see `RegionAccessor`).
     public let accessor: RegionAccessor
@@ -89,6 +91,7 @@ public final class MappedRegion: RegisterSpace {
     ) throws(IOGateError) {
         self.range = range
         let plan = ChunkPlanner.plan(range, pageSize: pageSize)
+        // SAFETY: filled with successful mmaps only; on a failure those made so far are unmapped.
         var pointers: [UnsafeMutableRawPointer] = []
         for chunk in plan {
             guard let offset = off_t(exactly: chunk.base) else {

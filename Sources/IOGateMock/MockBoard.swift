@@ -15,6 +15,7 @@ import IOGateSystem
 ///
 /// Thread-safe: one internal lock serialises every access, so callers may use it from several
 /// threads without a lock of their own.
+// @unchecked Sendable: its one internal lock serialises every access to the simulated state.
 public final class MockBoard: RegisterSpace, @unchecked Sendable {
     /// The board this simulates.
     public let board: Board

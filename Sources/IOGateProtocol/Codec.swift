@@ -44,7 +44,7 @@ public enum Codec {
     /// Decodes a request payload like `decodeRequest(_:limits:batchOps:)`; with `windowRelative`
     /// (a version 3 connection), a read, write, modify or wait may set `Frame.windowRelativeFlag`:
     /// then `window` gets the window name from the body's start and the request's address is the
-    /// offset from that window's base (docs/PROTOCOL.md section 5.9). Otherwise `window` is nil,
+    /// offset from that window's base (docs/PROTOCOL.md section 5.10). Otherwise `window` is nil,
     /// and any flag is refused exactly as in versions 1 and 2.
     public static func decodeRequest(
         _ payload: UnsafeRawBufferPointer, limits: Limits, batchOps: inout [BatchOp], window: inout String?,
@@ -55,7 +55,7 @@ public enum Codec {
         guard let op = Opcode(rawValue: h.opcode) else {
             throw IOGateError(
                 .unknownOperation,
-                "unknown opcode \(hex(UInt64(h.opcode))); known: \(Opcode.allCases.map { hex(UInt64($0.rawValue)) }.joined(separator: ", "))"
+                "unknown opcode \(hex(UInt64(h.opcode))); known: \(Codec.versionTwoOpcodes)"
             )
         }
         window = nil
@@ -87,6 +87,8 @@ public enum Codec {
             req = .hello(minVersion: lo, maxVersion: hi)
         case .windows:
             req = .windows
+        case .grants:
+            req = .grants
         case .read:
             let address = try r.u64("address")
             let width = try AccessWidth.decode(try r.u8("width"))
@@ -195,7 +197,7 @@ public enum Codec {
         case 8: width = .double
         default:
             do { width = try AccessWidth.decode(p[offset + 1]) } catch {
-                throw IOGateError(error.code, "batch operation #\(i): \(error.message)")
+                throw error.inBatch(operation: i, prefix: "batch operation #\(i): ")
             }
         }
         // Bytes 2..7 of the operation: padding, checked with one load.
@@ -221,7 +223,7 @@ public enum Codec {
 
     /// Encodes a request frame; with `window` (version 3, read/write/modify/wait), a
     /// window-relative one: `Frame.windowRelativeFlag`, the name first, and the request's address
-    /// as the offset from that window's base (docs/PROTOCOL.md section 5.9). The name must be
+    /// as the offset from that window's base (docs/PROTOCOL.md section 5.10). The name must be
     /// 1...255 bytes of UTF-8.
     public static func encode(_ request: Request, id: UInt32, window: String?, into w: inout ByteWriter) {
         w.beginFrame(FrameHeader(opcode: request.opcode.rawValue, flags: window == nil ? 0 : Frame.windowRelativeFlag, id: id))
@@ -235,7 +237,7 @@ public enum Codec {
             w.u32(Frame.magic)
             w.u16(lo)
             w.u16(hi)
-        case .windows:
+        case .windows, .grants:
             break
         case .read(let address, let width, let count):
             w.u64(address)
@@ -294,10 +296,19 @@ public enum Codec {
 
     // MARK: Responses
 
-    /// Encodes an error response: the status and the message as UTF-8.
-    public static func encodeError(_ error: IOGateError, opcode: UInt8, id: UInt32, into w: inout ByteWriter) {
+    /// Encodes an error response: the status and the message as UTF-8; with `details` (protocol
+    /// version 3 and later) a zero byte and the error's typed details follow (section 7.1).
+    public static func encodeError(_ error: IOGateError, opcode: UInt8, id: UInt32, details: Bool = false, into w: inout ByteWriter) {
         w.beginFrame(FrameHeader(opcode: opcode, flags: Frame.responseFlag, status: error.code.rawValue, id: id))
-        w.bytes.append(contentsOf: error.message.utf8.prefix(Frame.handshakeLimit - 64))
+        // A zero byte would end the message early for a version 3 reader; messages have none, but
+        // an error can quote what a client sent. With details, the message leaves them room.
+        let detailed = details && !error.details.isEmpty
+        let room = Frame.handshakeLimit - 64 - (detailed ? 1 + ErrorDetailsCodec.limit : 0)
+        w.bytes.append(contentsOf: error.message.utf8.prefix(room).map { $0 == 0 ? 0x20 : $0 })
+        if detailed {
+            w.u8(0)
+            ErrorDetailsCodec.append(error.details, to: &w.bytes)
+        }
         w.endFrame()
     }
 
@@ -316,26 +327,57 @@ public enum Codec {
         w.u32(hello.maxBlock)
     }
 
+    /// The opcodes of versions 1 and 2, as an unknown opcode's message lists them (the same text
+    /// in every version, so a version 2 session's answers stay byte for byte what they were).
+    public static let versionTwoOpcodes = Opcode.allCases.filter { $0.sinceVersion <= 2 }.map { hex(UInt64($0.rawValue)) }.joined(
+        separator: ", ")
+
     /// Appends the body of a windows response.
     public static func encode(_ windows: [WindowInfo], into w: inout ByteWriter) {
         w.u32(UInt32(windows.count))
-        for win in windows {
-            let name = Array(win.name.utf8.prefix(255))
-            let model = Array(win.model.utf8.prefix(255))
-            w.u64(win.base)
-            w.u64(win.length)
-            w.u8(win.access == .rw ? 1 : 0)
-            w.u8(UInt8(name.count))
-            w.bytes.append(contentsOf: name)
-            w.u8(UInt8(model.count))
-            w.bytes.append(contentsOf: model)
-            w.u16(win.pins)
+        for win in windows { encodeWindowEntry(win, into: &w) }
+    }
+
+    /// Appends the body of a grants response (version 3): each windows entry, then its scope
+    /// (`u8`: 0 whole, 1 pins, 2 bits), then for pins a `u16` count and the `u16` pin numbers, for
+    /// bits the `u32` mask.
+    public static func encode(_ grants: [GrantInfo], into w: inout ByteWriter) {
+        w.u32(UInt32(grants.count))
+        for g in grants {
+            encodeWindowEntry(g.window, into: &w)
+            if let bits = g.bits {
+                w.u8(2)
+                w.u32(bits)
+            } else if !g.pins.isEmpty {
+                w.u8(1)
+                w.u16(UInt16(clamping: g.pins.count))
+                for p in g.pins.prefix(Int(UInt16.max)) { w.u16(p) }
+            } else {
+                w.u8(0)
+            }
         }
     }
 
-    /// Turns an error response's status and body into the daemon's error.
+    static func encodeWindowEntry(_ win: WindowInfo, into w: inout ByteWriter) {
+        let name = Array(win.name.utf8.prefix(255))
+        let model = Array(win.model.utf8.prefix(255))
+        w.u64(win.base)
+        w.u64(win.length)
+        w.u8(win.access == .rw ? 1 : 0)
+        w.u8(UInt8(name.count))
+        w.bytes.append(contentsOf: name)
+        w.u8(UInt8(model.count))
+        w.bytes.append(contentsOf: model)
+        w.u16(win.pins)
+    }
+
+    /// Turns an error response's status and body into the daemon's error: the message, and the
+    /// typed details after a zero byte when the daemon sent them (version 3).
     public static func decodeError(status: UInt16, body: UnsafeRawBufferPointer) -> IOGateError {
-        IOGateError(IOGateError.Code(rawValue: status), String(decoding: body, as: UTF8.self))
+        let bytes = Array(body)
+        let end = bytes.firstIndex(of: 0) ?? bytes.count
+        let details = end < bytes.count ? ErrorDetailsCodec.decode(bytes[(end + 1)...]) : IOGateError.Details()
+        return IOGateError(IOGateError.Code(rawValue: status), String(decoding: bytes[..<end], as: UTF8.self), details: details)
     }
 
     public static func decodeHello(_ r: inout ByteReader) throws(IOGateError) -> ServerHello {
@@ -348,16 +390,39 @@ public enum Codec {
         let n = try r.u32("window count")
         guard Int(n) <= r.remaining / 21 else { throw IOGateError(.malformed, "window count \(n) is larger than the frame can hold") }
         var out: [WindowInfo] = []
+        for _ in 0..<n { out.append(try decodeWindowEntry(&r)) }
+        return out
+    }
+
+    /// Decodes a grants response body (version 3).
+    public static func decodeGrants(_ r: inout ByteReader) throws(IOGateError) -> [GrantInfo] {
+        let n = try r.u32("grant count")
+        guard Int(n) <= r.remaining / 22 else { throw IOGateError(.malformed, "grant count \(n) is larger than the frame can hold") }
+        var out: [GrantInfo] = []
         for _ in 0..<n {
-            let base = try r.u64("window base"), length = try r.u64("window length")
-            let access: Access = try r.u8("window access") == 1 ? .rw : .ro
-            let len = Int(try r.u8("name length"))
-            let name = String(decoding: try r.bytes(len, "window name"), as: UTF8.self)
-            let modelLength = Int(try r.u8("model length"))
-            let model = String(decoding: try r.bytes(modelLength, "window model"), as: UTF8.self)
-            let pins = try r.u16("pins")
-            out.append(WindowInfo(name: name, base: base, length: length, access: access, model: model, pins: pins))
+            let window = try decodeWindowEntry(&r)
+            switch try r.u8("grant scope") {
+            case 0: out.append(GrantInfo(window: window))
+            case 1:
+                let count = Int(try r.u16("pin count"))
+                var pins: [UInt16] = []
+                for _ in 0..<count { pins.append(try r.u16("pin")) }
+                out.append(GrantInfo(window: window, pins: pins))
+            case 2: out.append(GrantInfo(window: window, bits: try r.u32("bits")))
+            case let s: throw IOGateError(.malformed, "grant scope \(s) is not 0, 1 or 2")
+            }
         }
         return out
+    }
+
+    static func decodeWindowEntry(_ r: inout ByteReader) throws(IOGateError) -> WindowInfo {
+        let base = try r.u64("window base"), length = try r.u64("window length")
+        let access: Access = try r.u8("window access") == 1 ? .rw : .ro
+        let len = Int(try r.u8("name length"))
+        let name = String(decoding: try r.bytes(len, "window name"), as: UTF8.self)
+        let modelLength = Int(try r.u8("model length"))
+        let model = String(decoding: try r.bytes(modelLength, "window model"), as: UTF8.self)
+        let pins = try r.u16("pins")
+        return WindowInfo(name: name, base: base, length: length, access: access, model: model, pins: pins)
     }
 }

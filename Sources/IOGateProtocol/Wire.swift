@@ -4,6 +4,8 @@ import IOGateCore
 public enum Opcode: UInt8, Sendable, CaseIterable {
     case hello = 0x01
     case windows = 0x02
+    /// Protocol version 3: the windows list with each entry's per-pin or per-bit grant.
+    case grants = 0x03
     case read = 0x10
     case write = 0x11
     case modify = 0x12
@@ -14,7 +16,13 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
     case compactBatch = 0x21
 
     /// The lowest protocol version in which this opcode exists.
-    public var sinceVersion: UInt16 { self == .compactBatch ? 2 : 1 }
+    public var sinceVersion: UInt16 {
+        switch self {
+        case .compactBatch: 2
+        case .grants: 3
+        default: 1
+        }
+    }
 }
 
 /// Kinds of operation inside a batch.
@@ -27,14 +35,17 @@ public enum BatchKind: UInt8, Sendable {
 /// Framing constants of protocol version 1. See docs/PROTOCOL.md.
 public enum Frame {
     /// The highest protocol version this build speaks. Version 2 is version 1 plus the compact
-    /// batch (`0x21`); version 3 is version 2 plus window-relative requests
-    /// (`windowRelativeFlag`). A hello gets the highest version both sides speak.
+    /// batch (`0x21`); version 3 adds the grants list (`0x03`), typed details in error responses
+    /// (`errorDetailsSince`) and window-relative requests (`windowRelativeFlag`); a hello gets the
+    /// highest version both sides speak.
     public static let version: UInt16 = 3
+    /// The first version whose error responses carry typed details after the message.
+    public static let errorDetailsSince: UInt16 = 3
     /// The lowest protocol version in which requests may set `windowRelativeFlag`.
     public static let windowRelativeSince: UInt16 = 3
     /// Request flag (version 3): the body starts with a window name (`u8` length, then that many
     /// bytes of UTF-8) and the request's `address` field is an offset from that granted window's
-    /// base. Read, write, modify and wait only; docs/PROTOCOL.md section 5.9.
+    /// base. Read, write, modify and wait only; docs/PROTOCOL.md section 5.10.
     public static let windowRelativeFlag: UInt8 = 0x02
     /// The lowest protocol version this build speaks.
     public static let minVersion: UInt16 = 1
@@ -75,6 +86,8 @@ public struct FrameHeader: Hashable, Sendable {
 public enum Request: Hashable, Sendable {
     case hello(minVersion: UInt16, maxVersion: UInt16)
     case windows
+    /// Version 3: the windows list with per-pin and per-bit grants.
+    case grants
     case read(address: UInt64, width: AccessWidth, count: UInt32)
     /// Block write: `values.count` consecutive elements.
     case write(address: UInt64, width: AccessWidth, values: [UInt64])
@@ -91,6 +104,7 @@ public enum Request: Hashable, Sendable {
         switch self {
         case .hello: .hello
         case .windows: .windows
+        case .grants: .grants
         case .read: .read
         case .write: .write
         case .modify: .modify
@@ -168,6 +182,24 @@ public struct WindowInfo: Hashable, Sendable {
         self.model = model
         self.pins = pins
     }
+}
+
+/// One entry of a grants response (version 3): a windows entry and what of it is granted.
+public struct GrantInfo: Hashable, Sendable {
+    public var window: WindowInfo
+    /// The pins granted (board numbering) when the entry is a pin grant; empty otherwise.
+    public var pins: [UInt16]
+    /// The mask of every 32-bit register when the entry is a `bits` grant.
+    public var bits: UInt32?
+
+    public init(window: WindowInfo, pins: [UInt16] = [], bits: UInt32? = nil) {
+        self.window = window
+        self.pins = pins
+        self.bits = bits
+    }
+
+    /// Whether the whole range is granted (no pin or bit restriction).
+    public var isWhole: Bool { pins.isEmpty && bits == nil }
 }
 
 /// What the daemon says in reply to a hello.

@@ -13,6 +13,8 @@ import IOGateSystem
 ///   journal is not waited on by any request). `flush()` writes what is left when the daemon stops.
 /// Records are never dropped, and each output keeps the order of the queue: whoever writes takes
 /// the oldest records first, under a lock that only writers hold.
+// @unchecked Sendable: the queues are touched only under `queueLock`, each output only under its
+// write lock, and `auditReady` is a semaphore made once in init; the rest is immutable.
 final class AccessLog: @unchecked Sendable {
     /// One observed access.
     struct Record {
@@ -42,15 +44,13 @@ final class AccessLog: @unchecked Sendable {
     private let traceWriteLock = Lock()
     private let auditWriteLock = Lock()
     /// Posted when the audit queue stops being empty; the writer thread waits on it.
-    private let auditReady: UnsafeMutablePointer<sem_t>
+    private let auditReady = Semaphore()
 
     init(tracer: Tracer?, audit: AuditLevel, logger: Logger, label: @escaping @Sendable (UInt64, ServedWindow) -> String) {
         self.label = label
         self.tracer = tracer
         self.audit = audit
         self.logger = logger
-        auditReady = .allocate(capacity: 1)
-        sem_init(auditReady, 0, 0)
     }
 
     /// Starts the audit writer thread (from `Daemon.start()`).
@@ -78,7 +78,7 @@ final class AccessLog: @unchecked Sendable {
             auditQueue.append(r)
             return auditQueue.count == 1
         }
-        if wake { sem_post(auditReady) }
+        if wake { auditReady.post() }
     }
 
     /// Writes the queued trace lines; called after the window lock is released, before answering.
@@ -92,8 +92,9 @@ final class AccessLog: @unchecked Sendable {
             guard !records.isEmpty else { return }
             var text = ""
             for r in records {
-                text += "\(r.write ? "W" : "R") \(label(r.address, r.window)) \(r.width.bits) \(hex(r.value, digits: r.width.hexDigits)) "
-                text += "uid=\(r.client.uid) pid=\(r.client.pid)\n"
+                text += TraceFormat.line(
+                    write: r.write, label: label(r.address, r.window), width: r.width, value: r.value, uid: r.client.uid, pid: r.client.pid)
+                text += "\n"
             }
             tracer.write(text)
         }
@@ -107,7 +108,7 @@ final class AccessLog: @unchecked Sendable {
 
     private func writeAuditForever() {
         while true {
-            while sem_wait(auditReady) != 0 && errno == EINTR {}
+            auditReady.wait()
             usleep(Self.auditDelayMicroseconds)  // let a burst of writes share one write(2)
             writeAudit()
         }

@@ -14,8 +14,8 @@ extension Daemon {
         let source: GPIOLineInfoSource
         if let gpioLines {
             source = gpioLines
-        } else if mock != nil {
-            logger.notice("protect_kernel_lines: the mock board has no kernel GPIO lines; nothing to protect")
+        } else if mock != nil || replay != nil {
+            logger.notice("protect_kernel_lines: the \(mock != nil ? "mock board" : "replay") has no kernel GPIO lines; nothing to protect")
             return
         } else {
             source = LibgpiodLineSource()

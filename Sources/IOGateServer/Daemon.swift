@@ -8,6 +8,9 @@ import IOGateSystem
 import Synchronization
 
 /// The privileged helper: maps the granted windows once, drops privileges, and serves clients.
+// @unchecked Sendable: `policy` changes only under `policyLock` (readers take it too, and see the
+// change through `generation`); `clientFDs` only under `clientsLock`; `windows`, `mock`, `mapping`,
+// `listener`, `pigpio` and `accessLog` are set by `start()` before any thread that reads them exists.
 public final class Daemon: @unchecked Sendable {
     public let config: Config
     public let board: Board?
@@ -18,6 +21,8 @@ public final class Daemon: @unchecked Sendable {
     public private(set) var windows: [ServedWindow] = []
     /// The mock board, when `device = "mock"`.
     public private(set) var mock: MockBoard?
+    /// The recorded registers, when `device = "replay:PATH"` (a constant: sessions read it after every request).
+    public let replay: ReplaySpace?
     /// The `/dev/mem` (or file) mapping, when not mock.
     public private(set) var mapping: DeviceMapping?
     /// Bumped by each successful policy reload; sessions re-evaluate their allowlist when it moves.
@@ -65,7 +70,13 @@ public final class Daemon: @unchecked Sendable {
         }
         policy = try config.policy(board: board, userID: Accounts.uid(of:), groupID: Accounts.gid(of:))
         if case .path(let path) = config.device { try DeviceMapping.checkFits(path: path, ranges: policy.allRanges) }
-        tracer = try config.trace.map { path throws(IOGateError) in try Tracer(path: path) }
+        let boardID = board?.id
+        tracer = try config.trace.map { path throws(IOGateError) in try Tracer(path: path, board: boardID) }
+        if case .replay(let path) = config.device {
+            replay = try ReplaySpace(path: path, board: board, logger: logger)
+        } else {
+            replay = nil
+        }
         let windows = board?.windows ?? []
         accessLog = AccessLog(tracer: tracer, audit: config.audit, logger: logger) { address, served in
             Self.label(address, served, windows)
@@ -85,6 +96,11 @@ public final class Daemon: @unchecked Sendable {
             let mock = MockBoard(board: board)
             self.mock = mock
             windows = PhysicalRange.union(ranges).enumerated().map { ServedWindow(range: $1, name: windowName($1), space: mock, index: $0) }
+        case .replay:
+            guard let replay else { throw IOGateError(.config, "\(config.file): the replay trace was not loaded") }
+            windows = PhysicalRange.union(ranges).enumerated().map {
+                ServedWindow(range: $1, name: windowName($1), space: replay, index: $0)
+            }
         case .path(let path):
             let iomem = try checkRAM(path: path)
             let writable = policy.grants.filter { $0.access == .rw }.flatMap { $0.ranges.map(\.range) }
@@ -124,7 +140,10 @@ public final class Daemon: @unchecked Sendable {
             logger.warning("seccomp = false: the daemon runs without a system call filter")
         }
         let chunks = mapping?.regions.reduce(0) { $0 + $1.chunks.count } ?? 0
-        let backend = mock != nil ? "mock board \(board?.id ?? "")" : "device \(mapping?.path ?? "") (\(chunks) chunks)"
+        let backend =
+            mock != nil
+            ? "mock board \(board?.id ?? "")"
+            : replay != nil ? "a replay of \(replay!.recordCount) recorded accesses" : "device \(mapping?.path ?? "") (\(chunks) chunks)"
         logger.notice("ready on \(config.socket): \(windows.count) windows mapped from \(backend), running as uid \(getuid())")
         releaseStartupCode()
         pigpio?.startAccepting()
@@ -230,7 +249,7 @@ public final class Daemon: @unchecked Sendable {
             Codec.encodeError(
                 IOGateError(.limitExceeded, "too many clients (\(limits.maxClients) connected); try again later"), opcode: 0, id: 0,
                 into: &w)
-            _ = w.bytes.withUnsafeBytes { writeAll(fd, $0) }
+            _ = writeAll(fd, w.bytes)
             close(fd)
             return
         }

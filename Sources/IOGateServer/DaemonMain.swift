@@ -32,7 +32,7 @@ public enum DaemonMain {
                 return ok ? 0 : 1
             case "--measure-loads" where i + 3 < args.count:
                 guard let base = parseInteger(args[i + 2]), let count = Int(args[i + 3]), count > 0 else {
-                    fputs("iogated: error: --measure-loads needs FILE BASE COUNT (BASE a number, COUNT > 0)\n", stderr)
+                    writeStandardError("iogated: error: --measure-loads needs FILE BASE COUNT (BASE a number, COUNT > 0)\n")
                     return 2
                 }
                 do {
@@ -40,13 +40,13 @@ public enum DaemonMain {
                     print(formatDouble("%.3f", ns.inlined), formatDouble("%.3f", ns.existential))
                     return 0
                 } catch {
-                    fputs("iogated: error: \(error.message)\n", stderr)
+                    writeStandardError("iogated: error: \(error.message)\n")
                     return 1
                 }
             case "-h", "--help": print(usage); return 0
             case "--version": print("iogated 0.1.0 (protocol 3)"); return 0
             default:
-                fputs("iogated: error: unknown or incomplete argument '\(args[i])'\n\(usage)\n", stderr)
+                writeStandardError("iogated: error: unknown or incomplete argument '\(args[i])'\n\(usage)\n")
                 return 2
             }
             i += 1
@@ -64,11 +64,19 @@ public enum DaemonMain {
             }
             installSignalHandling(daemon)
             try daemon.start()
-            fputs("iogated: ready on \(config.socket)\n", stderr)
+            writeStandardError("iogated: ready on \(config.socket)\n")
             daemon.serve()
+            if let replay = daemon.replay {
+                // The replay's verdict is the exit status: 0 only when every recorded access was made.
+                if let failed = replay.verdict() {
+                    writeStandardError("iogated: replay failed: \(failed.message)\n")
+                    return 1
+                }
+                writeStandardError("iogated: replay complete: all \(replay.recordCount) recorded accesses matched\n")
+            }
             return 0
         } catch {
-            fputs("iogated: error: \(error.message)\n", stderr)
+            writeStandardError("iogated: error: \(error.message)\n")
             return 1
         }
     }

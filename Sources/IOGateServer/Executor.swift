@@ -18,10 +18,17 @@ public final class Executor {
     /// For each allowlist entry, the served window that holds it.
     @exclusivity(unchecked) var entryWindows: [ServedWindow]
     @exclusivity(unchecked) var generation: Int
+    /// Whether any entry of the allowlist is a pin or bit grant: when not (most clients), every
+    /// path skips the mask checks after one test of this flag.
+    @exclusivity(unchecked) var hasMasks = false
     @exclusivity(unchecked) var batchWindows: [ServedWindow] = []
     /// The batch's modifies that write guards must judge: their decision depends on the register's
     /// current value, so they are checked under the batch's locks, just before it runs.
     @exclusivity(unchecked) var batchLockedGuards: [LockedGuardCheck] = []
+    /// The batch's operations that go through a pin or bit grant and run differently from what
+    /// they ask (a plain write as a masked read-modify-write, a modify storing only granted bits),
+    /// in operation order. Empty for most batches: then the batch runs on the unchanged fast path.
+    @exclusivity(unchecked) var batchMasked: [MaskedBatchOp] = []
     /// Whether accesses are traced or audited (fixed for the daemon's life): when not, the hot
     /// paths skip `Daemon.observe` entirely.
     let observing: Bool
@@ -32,6 +39,7 @@ public final class Executor {
         self.command = command
         observing = daemon.observes
         (allowlist, entryWindows, generation) = daemon.allowlist(for: client)
+        hasMasks = allowlist.entries.contains { $0.masks != nil }
     }
 
     /// Re-evaluates the allowlist after a policy reload.
@@ -39,6 +47,7 @@ public final class Executor {
     public func refreshIfPolicyChanged() {
         if daemon.generation.load(ordering: .relaxed) != generation {
             (allowlist, entryWindows, generation) = daemon.allowlist(for: client)
+            hasMasks = allowlist.entries.contains { $0.masks != nil }
         }
     }
 
@@ -70,16 +79,34 @@ public final class Executor {
         return e.range.base &+ offset
     }
 
+    /// The windows list with what of each entry is granted: the whole range, pins, or bits.
+    public func grants() -> [GrantInfo] {
+        zip(windows(), allowlist.entries).map { w, e in
+            guard let masks = e.masks else { return GrantInfo(window: w) }
+            if masks.isPins { return GrantInfo(window: w, pins: masks.pins.map { UInt16(clamping: $0) }) }
+            return GrantInfo(window: w, bits: masks.uniform)
+        }
+    }
+
     /// Checks a read of `count` elements without running it.
     @inline(__always)
     public func checkRead(_ address: UInt64, _ width: AccessWidth, count: UInt32 = 1) throws(IOGateError) {
-        _ = try allowlist.check(address, width: width, count: UInt64(count), write: false)
+        let e = try allowlist.check(address, width: width, count: UInt64(count), write: false)
+        if hasMasks && allowlist.entries[e].masks != nil { try checkMaskedReads(e, address, width, count: count) }
+    }
+
+    /// Through a pin or bit grant, every register read must hold a granted bit.
+    func checkMaskedReads(_ e: Int, _ address: UInt64, _ width: AccessWidth, count: UInt32) throws(IOGateError) {
+        let step = UInt64(width.rawValue)
+        for i in 0..<UInt64(count) { _ = try allowlist.masked(e, address &+ i &* step, width: width, kind: .read) }
     }
 
     /// Reads `count` consecutive elements, handing each value to `sink`.
     @inline(__always)
     public func read(_ address: UInt64, _ width: AccessWidth, count: UInt32 = 1, _ sink: (UInt64) -> Void) throws(IOGateError) {
-        let window = entryWindows[try allowlist.check(address, width: width, count: UInt64(count), write: false)]
+        let e = try allowlist.check(address, width: width, count: UInt64(count), write: false)
+        if hasMasks && allowlist.entries[e].masks != nil { try checkMaskedReads(e, address, width, count: count) }
+        let window = entryWindows[e]
         let step = UInt64(width.rawValue)
         window.lock.lock()
         defer { window.lock.unlock() }
@@ -101,7 +128,9 @@ public final class Executor {
 
     /// Writes consecutive elements.
     public func write(_ address: UInt64, _ width: AccessWidth, _ values: [UInt64]) throws(IOGateError) {
-        let window = entryWindows[try allowlist.check(address, width: width, count: UInt64(values.count), write: true)]
+        let e = try allowlist.check(address, width: width, count: UInt64(values.count), write: true)
+        if hasMasks && allowlist.entries[e].masks != nil { return try maskedWrite(e, address, width, values) }
+        let window = entryWindows[e]
         let step = UInt64(width.rawValue)
         for (i, v) in values.enumerated() {
             try daemon.checkGuards(window, address &+ UInt64(i) &* step, width, mask: width.maxValue, value: v, self)
@@ -116,16 +145,70 @@ public final class Executor {
         try Executor.checkBusFault()
     }
 
+    /// Writes through a pin or bit grant: each element is checked first (nothing is stored if one
+    /// is refused); a plain write to a register shared with pins not granted becomes a
+    /// read-modify-write of the granted bits, all under the window lock (`Allowlist.masked`).
+    func maskedWrite(_ e: Int, _ address: UInt64, _ width: AccessWidth, _ values: [UInt64]) throws(IOGateError) {
+        let window = entryWindows[e]
+        let step = UInt64(width.rawValue)
+        var plans: [MaskedAccess] = []
+        plans.reserveCapacity(values.count)
+        for (i, v) in values.enumerated() {
+            let a = address &+ UInt64(i) &* step
+            let plan = try allowlist.masked(e, a, width: width, kind: .write, value: v)
+            if case .readModifyWrite(let mask) = plan {
+                try daemon.checkGuards(window, a, width, mask: mask, value: v, self)
+            } else {
+                try daemon.checkGuards(window, a, width, mask: width.maxValue, value: v, self)
+            }
+            plans.append(plan)
+        }
+        window.lock.lock()
+        defer { window.lock.unlock() }
+        for (i, v) in values.enumerated() {
+            let a = address &+ UInt64(i) &* step
+            if case .readModifyWrite(let mask) = plans[i] {
+                _ = modifyLocked(window, a, width, mask, v)
+            } else {
+                window.space.store(a, width, v)
+                if observing { daemon.observe(write: true, window, a, width, v, self) }
+            }
+        }
+        try Executor.checkBusFault()
+    }
+
     /// Atomically replaces the bits of `mask` with those of `value`; returns the old value.
     public func modify(_ address: UInt64, _ width: AccessWidth, mask: UInt64, value: UInt64) throws(IOGateError) -> UInt64 {
-        let window = entryWindows[try allowlist.check(address, width: width, write: true)]
+        let e = try allowlist.check(address, width: width, write: true)
+        let plan =
+            !hasMasks || allowlist.entries[e].masks == nil
+            ? .plain : try allowlist.masked(e, address, width: width, kind: .modify, mask: mask)
+        let window = entryWindows[e]
         window.lock.lock()
         defer { window.lock.unlock() }
         // Under the lock: a guard judges the pins this modify changes from the value it is about to
         // modify, so no other client's store can land between the judgement and the store.
         try daemon.checkGuards(window, address, width, mask: mask, value: value, self)
-        let old = modifyLocked(window, address, width, mask, value)
+        let old: UInt64
+        if case .storeOnly(let keep) = plan {
+            old = modifyLocked(window, address, width, mask, value, storing: keep)
+        } else {
+            old = modifyLocked(window, address, width, mask, value)
+        }
         try Executor.checkBusFault()
+        return old
+    }
+
+    /// A modify of a write-1-to-act register through a pin grant: stores only the granted bits
+    /// `keep` of the result.
+    func modifyLocked(
+        _ window: ServedWindow, _ address: UInt64, _ width: AccessWidth, _ mask: UInt64, _ value: UInt64, storing keep: UInt64
+    ) -> UInt64 {
+        let old = window.space.load(address, width)
+        if observing { daemon.observe(write: false, window, address, width, old, self) }
+        let new = ((old & ~mask) | (value & mask)) & keep
+        window.space.store(address, width, new)
+        if observing { daemon.observe(write: true, window, address, width, new, self) }
         return old
     }
 
@@ -144,7 +227,9 @@ public final class Executor {
         _ address: UInt64, _ width: AccessWidth, mask: UInt64, value: UInt64,
         timeoutMilliseconds: UInt32
     ) throws(IOGateError) -> UInt64 {
-        let window = entryWindows[try allowlist.check(address, width: width, write: false)]
+        let e = try allowlist.check(address, width: width, write: false)
+        if hasMasks && allowlist.entries[e].masks != nil { try checkMaskedReads(e, address, width, count: 1) }
+        let window = entryWindows[e]
         let deadline = monotonicNanoseconds() + UInt64(timeoutMilliseconds) * 1_000_000
         var pause: UInt32 = 10
         while true {
@@ -177,7 +262,7 @@ public final class Executor {
             .busFault,
             "bus fault at physical address \(hex(address)): nothing answered the access (an address past the end of the "
                 + "device file, a powered-down block, or no device there); the accesses before it in this request took "
-                + "effect, it and those after it did not run")
+                + "effect, it and those after it did not run", details: .init(address: address))
     }
 
     /// Throws `busFaultError()` if there is one.
@@ -189,7 +274,7 @@ public final class Executor {
     /// Checks every operation of a batch; one refusal refuses the whole batch.
     public func validate(_ ops: [BatchOp]) throws(IOGateError) {
         var checker = BatchChecker(self)
-        defer { (batchWindows, batchLockedGuards) = (checker.windows, checker.lockedGuards) }
+        defer { (batchWindows, batchLockedGuards, batchMasked) = (checker.windows, checker.lockedGuards, checker.masked) }
         for (i, op) in ops.enumerated() { _ = try checker.check(op, index: i) }
     }
 
@@ -198,8 +283,33 @@ public final class Executor {
     /// fault that stopped the batch.
     @discardableResult
     public func runValidatedBatch(_ ops: [BatchOp], _ sink: (UInt64) -> Void) -> IOGateError? {
-        withBatchLocks { region in
+        if !batchMasked.isEmpty {
+            return withBatchLocks { _ in
+                var next = 0
+                for (i, op) in ops.enumerated() { sink(runMaskedLocked(op, index: i, &next)) }
+            }
+        }
+        return withBatchLocks { region in
             for op in ops { sink(runLocked(op, region)) }
+        }
+    }
+
+    /// Runs operation `index` of a batch with masked operations (`batchMasked`, whose entry
+    /// `next` is the next one due), under `withBatchLocks`, on the general path.
+    @inline(never)
+    func runMaskedLocked<Op: BatchOperation>(_ op: Op, index: Int, _ next: inout Int) -> UInt64 {
+        guard next < batchMasked.count, batchMasked[next].index == index else { return runLocked(op, nil) }
+        let m = batchMasked[next]
+        next += 1
+        guard let w = batchWindows.first(where: { $0.range.contains(op.address, size: UInt64(op.width.bytes)) }) else { return 0 }
+        switch m.access {
+        case .readModifyWrite(let mask):
+            _ = modifyLocked(w, op.address, op.width, mask, op.value)
+            return 0
+        case .storeOnly(let keep):
+            return modifyLocked(w, op.address, op.width, op.mask, op.value, storing: keep)
+        case .plain:
+            return runLocked(op, nil)
         }
     }
 
@@ -266,7 +376,7 @@ public final class Executor {
     /// the same `BatchChecker` as `validate(_: [BatchOp])`; one refusal refuses the whole batch.
     public func validate(_ batch: CompactBatchView) throws(IOGateError) {
         var checker = BatchChecker(self)
-        defer { (batchWindows, batchLockedGuards) = (checker.windows, checker.lockedGuards) }
+        defer { (batchWindows, batchLockedGuards, batchMasked) = (checker.windows, checker.lockedGuards, checker.masked) }
         try batch.forEach { (i, op) throws(IOGateError) in _ = try checker.check(op, index: i) }
     }
 
@@ -277,7 +387,7 @@ public final class Executor {
         FrameHeader, CompactBatchView
     ) {
         var checker = BatchChecker(self)
-        defer { (batchWindows, batchLockedGuards) = (checker.windows, checker.lockedGuards) }
+        defer { (batchWindows, batchLockedGuards, batchMasked) = (checker.windows, checker.lockedGuards, checker.masked) }
         return try Codec.decodeCompactBatch(payload, limits: limits, policy: &checker)
     }
 
@@ -288,6 +398,15 @@ public final class Executor {
         // The writer in a local (not through `inout`) for the loop.
         var out = results
         defer { results = out }
+        if !batchMasked.isEmpty {
+            return withBatchLocks { _ in
+                var next = 0
+                batch.forEach { i, op in
+                    let v = runMaskedLocked(op, index: i, &next)
+                    if op.kind != .write { out.put(v, op.width) }
+                }
+            }
+        }
         return withBatchLocks { region in
             if let region {
                 Executor.runDirect(batch, region.accessor, &out)
@@ -360,12 +479,15 @@ struct BatchChecker {
     let allowlist: Allowlist
     let entryWindows: [ServedWindow]
     let guarded: Bool
+    let hasMasks: Bool
     /// The windows the batch touches, in first-touch order.
     var windows: [ServedWindow]
     /// The modifies whose write guards run under the batch's locks (see `Executor.batchLockedGuards`).
     var lockedGuards: [LockedGuardCheck] = []
     /// Why the batch was refused (`CompactBatchPolicy`).
     var refusal: IOGateError?
+    /// The operations through pin or bit grants that run differently (see `Executor.batchMasked`).
+    var masked: [MaskedBatchOp] = []
     /// The cached entry: its first byte, `last - first`, whether it is writable; entry -1 for none.
     var first: UInt64 = 0, span: UInt64 = 0, writable = false, cachedEntry = -1
 
@@ -374,10 +496,12 @@ struct BatchChecker {
         allowlist = executor.allowlist
         entryWindows = executor.entryWindows
         guarded = !executor.daemon.writeGuards.isEmpty
+        hasMasks = executor.hasMasks
         windows = executor.batchWindows
         executor.batchWindows = []
         windows.removeAll(keepingCapacity: true)
         executor.batchLockedGuards.removeAll(keepingCapacity: true)
+        executor.batchMasked.removeAll(keepingCapacity: true)
     }
 
     /// Checks operation `index`; returns the allowlist entry that allows it.
@@ -399,8 +523,16 @@ struct BatchChecker {
         do {
             let width = op.width, write = op.kind != .read
             let e = try allowlist.check(op.address, width: width, write: write)
+            var plan = MaskedAccess.plain
+            if hasMasks && allowlist.entries[e].masks != nil {
+                let kind: AccessKind = op.kind == .read ? .read : op.kind == .write ? .write : .modify
+                plan = try allowlist.masked(e, op.address, width: width, kind: kind, value: op.value, mask: op.mask)
+                if plan != .plain { masked.append(MaskedBatchOp(index: index, access: plan)) }
+            }
             if write && guarded {
-                if op.kind == .modify {
+                if case .readModifyWrite(let mask) = plan {
+                    try executor.daemon.checkGuards(entryWindows[e], op.address, width, mask: mask, value: op.value, executor)
+                } else if op.kind == .modify {
                     lockedGuards.append(
                         LockedGuardCheck(
                             index: index, window: entryWindows[e], address: op.address, width: width, mask: op.mask, value: op.value))
@@ -413,6 +545,8 @@ struct BatchChecker {
                 if !windows.contains(where: { $0 === w }) { windows.append(w) }
                 let granted = allowlist.entries[e]
                 (first, span, writable, cachedEntry) = (granted.range.base, granted.range.length &- 1, granted.access == .rw, e)
+                // A pin or bit grant's operations are each checked in full, never from the cache.
+                if granted.masks != nil { cachedEntry = -1 }
             }
             return e
         } catch {
@@ -422,7 +556,7 @@ struct BatchChecker {
 
     /// The error of a batch refused because of operation `index`.
     static func refusal(_ error: IOGateError, index: Int) -> IOGateError {
-        IOGateError(error.code, "batch operation #\(index) refused, nothing was run: \(error.message)")
+        error.inBatch(operation: index, prefix: "batch operation #\(index) refused, nothing was run: ")
     }
 }
 
@@ -449,6 +583,7 @@ extension BatchChecker: CompactBatchPolicy {
     }
 
     /// The cached entry: reads inside it need only their alignment and extent checked (as in `check`).
+    /// Never a pin or bit grant's entry (`checkFully` caches none), so their reads are each checked.
     var readRange: (first: UInt64, span: UInt64)? { cachedEntry >= 0 ? (first, span) : nil }
 
     /// Runs a throwing check; a refusal is kept in `refusal` and answered false.
@@ -471,4 +606,10 @@ struct LockedGuardCheck {
     let width: AccessWidth
     let mask: UInt64
     let value: UInt64
+}
+
+/// A batch operation through a pin or bit grant that runs differently from what it asks.
+struct MaskedBatchOp {
+    let index: Int
+    let access: MaskedAccess
 }

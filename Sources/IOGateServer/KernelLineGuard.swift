@@ -8,7 +8,7 @@ import IOGateGPIO
 /// pins (`GPIOLayout`: bcm2835, bcm2711, rp1, omap) and whose kernel GPIO chip can be found
 /// (`GPIOChipMatcher`). Each guarded store asks the kernel, through `GPIOLineInfoSource`, about
 /// exactly the pins it would change; reads are never checked.
-public final class KernelLineGuard: WriteGuard, @unchecked Sendable {
+public final class KernelLineGuard: WriteGuard, Sendable {
     /// A protected GPIO block: a board window, its register model, and its chip.
     public struct Block: Sendable {
         public let window: BoardWindow
@@ -98,7 +98,8 @@ public final class KernelLineGuard: WriteGuard, @unchecked Sendable {
                 ? " (also claimed: \(busy.dropFirst().map { "pin \($0.offset) by \($0.holder)" }.joined(separator: ", ")))" : ""
             throw IOGateError(
                 .lineBusy,
-                "\(block.window.name) pin \(first.offset)\(first.name.map { " (\($0))" } ?? "") is claimed by \(first.holder) (GPIO chip \(block.chip.name) [\(block.chip.label)] line \(first.offset)); the \(width.bits)-bit write at \(hex(address)) would change its \(what): refused\(others). Release the line, or set protect_kernel_lines = false"
+                "\(block.window.name) pin \(first.offset)\(first.name.map { " (\($0))" } ?? "") is claimed by \(first.holder) (GPIO chip \(block.chip.name) [\(block.chip.label)] line \(first.offset)); the \(width.bits)-bit write at \(hex(address)) would change its \(what): refused\(others). Release the line, or set protect_kernel_lines = false",
+                details: .init(address: address, size: UInt64(width.bytes), pin: first.offset, consumer: first.consumer)
             )
         }
     }

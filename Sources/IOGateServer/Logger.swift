@@ -1,4 +1,5 @@
 import Glibc
+import IOGateSystem
 
 /// The daemon's log: one line per message on standard error, which journald captures under systemd.
 ///
@@ -61,12 +62,13 @@ public struct Logger: Sendable {
         // The first localtime_r reads the time zone (/etc/localtime); do it now, before the daemon
         // drops privileges and installs its system call filter.
         _ = timestamp()
-        // One fputs per call: stdio locks the stream, so lines from several threads do not interleave.
+        // One writeStandardError (one fputs) per call: stdio locks the stream, so lines from several
+        // threads do not interleave.
         let write: @Sendable (Level, [String]) -> Void = { level, messages in
             let prefix = "\(timestamp()) \(level) \(label): [IOGateServer] "
             var text = ""
             for m in messages { text += prefix + m + "\n" }
-            fputs(text, stderr)
+            writeStandardError(text)
         }
         var logger = Logger(label: label, level: level) { level, message in write(level, [message]) }
         logger.batchSink = write

@@ -11,8 +11,10 @@ public enum Privileges {
         case .uid(let u):
             return (u, Accounts.primaryGroup(of: u) ?? u)
         case .user(let name):
-            guard let pw = getpwnam(name) else { throw IOGateError(.config, "user '\(name)' (to drop privileges to) does not exist") }
-            return (pw.pointee.pw_uid, pw.pointee.pw_gid)
+            guard let account = Accounts.account(named: name) else {
+                throw IOGateError(.config, "user '\(name)' (to drop privileges to) does not exist")
+            }
+            return account
         default:
             throw IOGateError(.config, "'user' must be a user name or uid")
         }
@@ -63,6 +65,8 @@ public enum Privileges {
             lines.append("\(refused ? "refused" : "ALLOWED"): \(what)\(refused ? "" : " (returned \(r), errno \(e))")")
         }
         expectRefused("execve(/bin/true)") {
+            // SAFETY: a NULL-terminated argv of one strdup'd string, alive across the call (the
+            // filter refuses execve, so it never replaces this process; the 10 bytes stay allocated).
             var argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
             return Int(execve("/bin/true", &argv, nil))
         }

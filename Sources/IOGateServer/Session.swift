@@ -73,7 +73,7 @@ final class Session {
 
     @discardableResult
     func send(error: IOGateError, opcode: UInt8, id: UInt32) -> Bool {
-        Codec.encodeError(error, opcode: opcode, id: id, into: &out)
+        Codec.encodeError(error, opcode: opcode, id: id, details: version >= Frame.errorDetailsSince, into: &out)
         return flush()
     }
 
@@ -81,7 +81,7 @@ final class Session {
     func flush() -> Bool {
         // The request's trace lines are written (outside every window lock) before it is answered.
         daemon.accessLog.drainTrace()
-        return out.bytes.withUnsafeBytes { writeAll(fd, $0) }
+        return writeAll(fd, out.bytes)
     }
 
     /// Handles one frame payload. Returns false to close the connection.
@@ -127,13 +127,18 @@ final class Session {
             return false
         }
         executor.refreshIfPolicyChanged()
-        do {
+        do throws(IOGateError) {
             if let window {
                 try execute(try relocated(request, window: window), opcode: header.opcode, id: header.id)
             } else {
                 try execute(request, opcode: header.opcode, id: header.id)
             }
+            // A replay divergence met by this request's accesses fails it (docs/TRACE.md).
+            if let diverged = daemon.replay?.takeFailure() { throw diverged }
         } catch {
+            // A request that failed otherwise (a wait that timed out polling a diverged replay)
+            // reports the divergence, which says more.
+            let error = daemon.replay?.takeFailure() ?? error
             daemon.auditRefusal(error, executor)
             return send(error: error, opcode: header.opcode, id: header.id)
         }
@@ -166,6 +171,7 @@ final class Session {
             var results = CompactResultWriter(p)
             refused = executor.runValidatedBatch(batch, into: &results)
         }
+        if let diverged = daemon.replay?.takeFailure() { refused = diverged }
         out.endFrame()
         if let error = refused {
             daemon.auditRefusal(error, executor)
@@ -203,6 +209,13 @@ final class Session {
         case .windows:
             Codec.beginResponse(opcode: opcode, id: id, into: &out)
             Codec.encode(executor.windows(), into: &out)
+        case .grants:
+            guard version >= Opcode.grants.sinceVersion else {
+                // What a version 1 or 2 daemon answered: an unknown opcode.
+                throw IOGateError(.unknownOperation, "unknown opcode \(hex(UInt64(opcode))); known: \(Codec.versionTwoOpcodes)")
+            }
+            Codec.beginResponse(opcode: opcode, id: id, into: &out)
+            Codec.encode(executor.grants(), into: &out)
         case .read(let address, let width, let count):
             // One allowlist check, in `read`; a refusal or bus fault replaces this response with an error.
             Codec.beginResponse(opcode: opcode, id: id, into: &out)

@@ -12,11 +12,11 @@ func syscall<T: FixedWidthInteger>(_ what: @autoclosure () -> String, _ body: ()
 }
 
 /// Sends all of `bytes` on socket `fd`; false when the peer has gone or the send failed.
-func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
     (try? Descriptor.sendAll(fd, bytes)) != nil
 }
 
-/// Reads exactly `count` bytes into `buffer` at `offset`; false on end of stream, timeout or error.
-func readExactly(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, offset: Int = 0, count: Int) -> Bool {
-    (try? Descriptor.receiveExactly(fd, into: buffer, at: offset, count: count)) ?? false
+/// Reads exactly `count` bytes into `bytes[0..<count]`; false on end of stream, timeout or error.
+func readExactly(_ fd: Int32, _ bytes: inout [UInt8], count: Int) -> Bool {
+    (try? Descriptor.receiveExactly(fd, into: &bytes, count: count)) ?? false
 }

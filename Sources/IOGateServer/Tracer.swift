@@ -4,9 +4,10 @@ import IOGateSystem
 
 /// Appends one line per register access to a file, so a sequence can be checked afterwards.
 ///
-/// Line format: `R|W <window>+0x<offset> <bits> 0x<value> uid=<uid> pid=<pid>`; the window is the
+/// The format is `TraceFormat` (docs/TRACE.md): a header line `# iogate-trace 1 board=ID`, then
+/// `R|W <window>+0x<offset> <bits> 0x<value> uid=<uid> pid=<pid>` per access; the window is the
 /// board window name, or the physical base of an unnamed range.
-public final class Tracer: @unchecked Sendable {
+public final class Tracer: Sendable {
     let fd: Int32
     let lock = Lock()
 
@@ -14,7 +15,7 @@ public final class Tracer: @unchecked Sendable {
     /// directory must not be writable by group or others (as sshd's StrictModes demands), the
     /// file must not be a symlink (`O_NOFOLLOW`: another user could point it at any root-owned
     /// file) and must be a regular file (a FIFO would block or feed another process).
-    public init(path: String) throws(IOGateError) {
+    public init(path: String, board: String? = nil) throws(IOGateError) {
         let dir = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
         var st = stat()
         guard stat(dir, &st) == 0 else {
@@ -36,6 +37,9 @@ public final class Tracer: @unchecked Sendable {
             close(fd)
             throw IOGateError(.config, "trace file \(path) is not a regular file; refusing to write a trace into it")
         }
+        // A new (empty) file starts with the format's header line (docs/TRACE.md); a file that
+        // already holds a trace is appended to as it is.
+        if st.st_size == 0 { try? Descriptor.writeAll(fd, Array((TraceFormat.header(board: board) + "\n").utf8)) }
     }
 
     deinit { close(fd) }

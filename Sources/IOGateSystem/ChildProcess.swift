@@ -57,6 +57,7 @@ public final class ChildProcess {
         do throws(Errno) {
             let out = try route(stdout, to: 1)
             let err = try route(stderr, to: 2)
+            // SAFETY: strdup'ed copies, freed by the defer below after posix_spawn has copied them.
             var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
             defer { for p in cargs { free(p) } }
             var child = pid_t()

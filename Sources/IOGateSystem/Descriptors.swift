@@ -47,12 +47,43 @@ public enum Descriptor {
 
     /// Sends all of `bytes` on socket `fd`, retrying short sends and `EINTR`. `MSG_NOSIGNAL`: a peer
     /// that went away gives `EPIPE` here instead of killing the process with `SIGPIPE`.
+    // SAFETY: reads only inside `bytes`, which the caller keeps alive for the call.
     public static func sendAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(Errno) {
         var off = 0
         while off < bytes.count {
             // SAFETY: off < bytes.count, so the range stays inside the caller's buffer.
             off += try retryOnInterrupt("send") { Glibc.send(fd, bytes.baseAddress! + off, bytes.count - off, Int32(MSG_NOSIGNAL)) }
         }
+    }
+
+    /// Sends all of `bytes` on socket `fd` (see `sendAll(_:_:)` for a buffer).
+    public static func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws(Errno) {
+        // withUnsafeBytes rethrows untyped errors: carry the Errno out by hand.
+        // SAFETY: the buffer is the array's own storage, used only during the call.
+        let failure: Errno? = bytes.withUnsafeBytes { p in
+            do throws(Errno) { try sendAll(fd, p) } catch { return error }
+            return nil
+        }
+        if let failure { throw failure }
+    }
+
+    /// Sends `bytes` on socket `fd` in one `send` that never waits (`MSG_DONTWAIT`); true when all
+    /// of it went out, false when the socket buffer had no room for all of it or the send failed.
+    public static func sendWithoutWaiting(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        let n = bytes.withUnsafeBytes { p in
+            // SAFETY: the pointer and count describe the array's own storage.
+            Glibc.send(fd, p.baseAddress, p.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
+        }
+        return n == bytes.count
+    }
+
+    /// Receives exactly `count` bytes into `bytes[0..<count]`; false at end of stream first.
+    public static func receiveExactly(_ fd: Int32, into bytes: inout [UInt8], count: Int) throws(Errno) -> Bool {
+        // SAFETY: the buffer is the array's own storage; receiveExactly checks count against it.
+        let result: Result<Bool, Errno> = bytes.withUnsafeMutableBytes { p in
+            do throws(Errno) { return .success(try receiveExactly(fd, into: p, count: count)) } catch { return .failure(error) }
+        }
+        return try result.get()
     }
 
     /// One `recv` into `buffer[offset...]`, repeated on `EINTR`: the bytes received, 0 at end of stream.
@@ -63,6 +94,7 @@ public enum Descriptor {
     }
 
     /// Receives exactly `count` bytes into `buffer[offset...]`; false at end of stream first.
+    // SAFETY: writes only inside `buffer` (the precondition checks the range).
     public static func receiveExactly(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int = 0, count: Int) throws(Errno)
         -> Bool
     {

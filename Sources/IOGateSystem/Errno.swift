@@ -31,7 +31,7 @@ public struct Errno: Error, Equatable, Sendable, CustomStringConvertible {
 extension IOGateError {
     /// `errno` as an IOGate error: `code` (default `.system`) and the message `"call: strerror"`.
     public init(_ error: Errno, code: Code = .system) {
-        self.init(code, error.description)
+        self.init(code, error.description, details: Details(errno: error.code, call: error.call))
     }
 }
 

@@ -58,6 +58,7 @@ public func runOnThreads(_ count: Int, stackSize: Int = 1 << 20, _ body: @escapi
 /// `withLock` cannot express.
 public final class Lock: @unchecked Sendable {
     // @unchecked Sendable: the pthread mutex is the synchronisation; the pointer never changes.
+    // SAFETY: see init: a heap cell that never moves, freed only in deinit.
     private let m: UnsafeMutablePointer<pthread_mutex_t>
 
     /// An unlocked mutex.
@@ -88,4 +89,31 @@ public final class Lock: @unchecked Sendable {
         defer { unlock() }
         return try body()
     }
+}
+
+/// A counting semaphore (POSIX `sem_t`) that one thread posts and another waits on; `wait()`
+/// retries when a signal interrupts it. `sem_post` is async-signal-safe and never blocks.
+public final class Semaphore: @unchecked Sendable {
+    // @unchecked Sendable: the semaphore is the synchronisation; the pointer never changes.
+    // SAFETY: see init: a heap cell that never moves, freed only in deinit.
+    private let s: UnsafeMutablePointer<sem_t>
+
+    /// A semaphore with count `value`.
+    public init(_ value: UInt32 = 0) {
+        // SAFETY: a heap cell of its own, so the semaphore never moves, initialised before use and
+        // destroyed and freed only in deinit.
+        s = .allocate(capacity: 1)
+        sem_init(s, 0, value)
+    }
+
+    deinit {
+        sem_destroy(s)
+        s.deallocate()
+    }
+
+    /// Adds one to the count, waking a waiter.
+    public func post() { sem_post(s) }
+
+    /// Waits until the count is above zero and takes one.
+    public func wait() { while sem_wait(s) != 0 && errno == EINTR {} }
 }

@@ -26,7 +26,7 @@ enum DaemonExecutable {
         let argv = [
             swift, "build", "--package-path", package, "--scratch-path", scratch, "-c", configuration, "--product", "iogated",
         ]
-        fputs("iogate: iogated is not built yet; building it: \(argv.dropFirst().joined(separator: " "))\n", stderr)
+        writeStandardError("iogate: iogated is not built yet; building it: \(argv.dropFirst().joined(separator: " "))\n")
         let status: Int32
         do { status = try ChildProcess(argv, stdout: .inherit, stderr: .inherit).wait() } catch {
             throw IOGateError(.system, "cannot run \(swift): \(error)")

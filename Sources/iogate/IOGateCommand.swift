@@ -15,7 +15,9 @@ struct IOGateCommand: ParsableCommand {
             """,
         version: "iogate 0.1.0 (protocol 3)",
         subcommands: [
-            Read.self, Write.self, Modify.self, Wait.self, Dump.self, Windows.self, Boards.self, GPIO.self, Demo.self, Bench.self,
+            Read.self, Write.self, Modify.self, Wait.self, Dump.self, Windows.self, Boards.self, GPIO.self, Pins.self, Replay.self,
+            Demo.self,
+            Bench.self,
         ]
     )
 }
@@ -85,11 +87,11 @@ enum Main {
             var command = try IOGateCommand.parseAsRoot(args)
             try command.run()
         } catch let e as IOGateError {
-            fputs("iogate: \(e.message)\n", stderr)
+            writeStandardError("iogate: \(e.message)\n")
             exit(e.code == .unreachable ? 3 : 1)
         } catch let e as Errno {
             // A system call of the CLI itself failed (demo and bench: temporary files, child processes).
-            fputs("iogate: \(e.description)\n", stderr)
+            writeStandardError("iogate: \(e.description)\n")
             exit(1)
         } catch let e as ExitCode {
             exit(e.rawValue)
@@ -98,7 +100,7 @@ enum Main {
                 print(IOGateCommand.fullMessage(for: error))
                 exit(0)
             }
-            fputs(IOGateCommand.fullMessage(for: error) + "\n", stderr)
+            writeStandardError(IOGateCommand.fullMessage(for: error) + "\n")
             exit(2)
         }
     }

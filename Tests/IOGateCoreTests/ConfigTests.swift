@@ -151,7 +151,7 @@ private let mistakes: [ConfigMistake] = [
         fragments: ["no board is set", "board = \"<id>\""]),
     ConfigMistake(
         name: "grant with neither ranges nor windows", text: "[[grant]]\nuid = 5\naccess = \"ro\"\n", at: "[[grant]]",
-        fragments: ["needs IoBase/IoLen ranges or windows"]),
+        fragments: ["needs IoBase/IoLen ranges, windows = [...] or pins = [...]"]),
     ConfigMistake(name: "no grants", text: "device = \"mock\"\n", at: nil, fragments: ["no [[grant]] tables"]),
     ConfigMistake(
         name: "max_batch 0", text: "[limits]\nmax_batch = 0\n\n" + grantRW, at: "max_batch",

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import IOGateCore
 import IOGateMock
+import Synchronization
 import Testing
 
 /// A Raspberry Pi 4 cut down to what the tests need, with the real addresses (bcm2711.dtsi).
@@ -342,17 +343,8 @@ struct MockBoardTests {
 }
 
 /// Sums the misses the test's threads report.
-private final class LostCounts: @unchecked Sendable {
-    private let lock = NSLock()
-    private var sum = 0
-    func add(_ n: Int) {
-        lock.lock()
-        sum += n
-        lock.unlock()
-    }
-    var total: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return sum
-    }
+private final class LostCounts: Sendable {
+    private let sum = Mutex(0)
+    func add(_ n: Int) { sum.withLock { $0 += n } }
+    var total: Int { sum.withLock { $0 } }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import IOGateTestSupport
 import Testing
 
 /// A copied binary knows every board: no board directory anywhere near it.

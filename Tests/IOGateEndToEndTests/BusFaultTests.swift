@@ -1,5 +1,6 @@
 import Glibc
 import IOGate
+import IOGateTestSupport
 import Testing
 
 /// A bus fault (SIGBUS) during a register access fails that request with status 18 and the
@@ -56,6 +57,7 @@ struct BusFaultTests {
         let read = failure { _ = try c.read(0x1000) }
         #expect(read?.code == .busFault)
         #expect(read?.message.contains("0x1000") == true)
+        #expect(read?.details.address == 0x1000)
         for width in [AccessWidth.byte, .half, .word, .double] {
             #expect(failure { _ = try c.read(0x2008, width: width) }?.code == .busFault, "read width \(width)")
             #expect(failure { try c.write(0x2008, 1, width: width) }?.code == .busFault, "write width \(width)")

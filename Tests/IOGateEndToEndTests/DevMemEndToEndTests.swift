@@ -1,6 +1,8 @@
 import Foundation
 import Glibc
 import IOGate
+import IOGateTestSupport
+import Synchronization
 import Testing
 
 /// End-to-end: a real iogated maps a sparse file standing in for physical memory, and the real
@@ -146,8 +148,8 @@ final class DevMemEndToEndTests {
     @Test func twoClientsTenThousandReadModifyWritesLoseNothing() throws {
         let register = Self.below + 0x100
         try daemon.client().write(register, 0)
-        let failures = NSLock()
-        var lost: [String] = []
+        let lost = Mutex<[String]>([])
+        let daemon = daemon
         DispatchQueue.concurrentPerform(iterations: 2) { who in
             do {
                 let c = try daemon.client()
@@ -158,16 +160,15 @@ final class DevMemEndToEndTests {
                     let old = try c.modify(register, mask: 0xFFFF << shift, value: mine << shift)
                     // Nobody else touches my half: what I find there is what I left.
                     if (old >> shift) & 0xFFFF != last {
-                        failures.lock(); lost.append("client \(who) step \(i): found \(hex((old >> shift) & 0xFFFF)), left \(hex(last))");
-                        failures.unlock()
+                        lost.withLock { $0.append("client \(who) step \(i): found \(hex((old >> shift) & 0xFFFF)), left \(hex(last))") }
                     }
                     last = mine
                 }
             } catch {
-                failures.lock(); lost.append("client \(who): \(error)"); failures.unlock()
+                lost.withLock { $0.append("client \(who): \(error)") }
             }
         }
-        #expect(lost.isEmpty, "\(lost.prefix(5))")
+        #expect(lost.withLock { $0 }.isEmpty, "\(lost.withLock { $0.prefix(5) })")
         #expect(try daemon.client().read(register) == (10_000 << 16) | 10_000)
     }
 
@@ -258,7 +259,7 @@ final class DevMemEndToEndTests {
         let dir = TempDir()
         try "precious".write(toFile: dir.file("s.sock"), atomically: false, encoding: .utf8)
         let mem = dir.file("m")
-        FileManager.default.createFile(atPath: mem, contents: Data(count: 8192))
+        _ = FileManager.default.createFile(atPath: mem, contents: Data(count: 8192))
         let (status, err) = daemonRefusal(
             config: Self.base.replacingOccurrences(of: "/dev/null-not-used", with: mem).replacingOccurrences(
                 of: "@SOCKET@", with: dir.file("s.sock")))

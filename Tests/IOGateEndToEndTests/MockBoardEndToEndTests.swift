@@ -1,6 +1,8 @@
 import Foundation
 import Glibc
 import IOGate
+import IOGateTestSupport
+import Synchronization
 import Testing
 
 /// End-to-end on the mock backend: the real daemon simulating a board, driven by the real CLI.
@@ -70,8 +72,8 @@ final class MockBoardEndToEndTests {
     @Test func twoClientsToggleDifferentPinsOfOneBankThroughSetAndClearRegisters() throws {
         let c = try daemon.client()
         for pin in [5, 6] { try c.gpio(pin).setFunction(.output, c) }
-        let errors = NSLock()
-        var failures: [String] = []
+        let failures = Mutex<[String]>([])
+        let daemon = daemon
         DispatchQueue.concurrentPerform(iterations: 2) { who in
             do {
                 let g = try daemon.client()
@@ -80,10 +82,10 @@ final class MockBoardEndToEndTests {
                 // An even number of toggles from low ends low; then drive each pin to a distinct final level.
                 try p.set(who == 0, g)
             } catch {
-                errors.lock(); failures.append("\(error)"); errors.unlock()
+                failures.withLock { $0.append("\(error)") }
             }
         }
-        #expect(failures.isEmpty, "\(failures)")
+        #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
         #expect(try c.read(0xFE20_0034) & 0x60 == 0x20)  // GPIO5 high, GPIO6 low
         // GPFSEL0 still selects output for both, nothing else.
         #expect(try c.read(0xFE20_0000) == (1 << 15) | (1 << 18))
@@ -157,6 +159,11 @@ final class MockBoardEndToEndTests {
         #expect(r.stdout.contains("blink 2: on      GPSET0 <- 0x00020000       GPLEV0 = 0x00020000"))
         #expect(r.stdout.contains("blink 2: off     GPCLR0 <- 0x00020000       GPLEV0 = 0x00000000"))
         #expect(r.stdout.contains("read uart0 at 0xFE201000 -> refused (outside-allowlist)"))
+        // The demo grants the header's user pins (2-27): GPIO0, in GPFSEL0 with pins 2-9, is refused by name.
+        #expect(
+            r.stdout.contains(
+                "GPIO0 mode in     -> refused (outside-allowlist): modify of 32 bits at 0xFE200000 refused: its mask would change pin 0 (granted: pins 2-27)"
+            ), "\(r.stdout)")
         #expect(r.stdout.contains("iogated stopped (exit 0)"))
     }
 
@@ -170,6 +177,10 @@ final class MockBoardEndToEndTests {
         #expect(r.stdout.contains("blink 1: on      SYS_RIO0.OUT.SET <- 0x00020000       SYS_RIO0.IN = 0x00020000"))
         #expect(r.stdout.contains("blink 1: off     SYS_RIO0.OUT.CLR <- 0x00020000       SYS_RIO0.IN = 0x00000000"))
         #expect(r.stdout.contains("read uart0 at 0x1F00030000 -> refused (outside-allowlist)"))
+        #expect(
+            r.stdout.contains(
+                "GPIO0 mode in     -> refused (outside-allowlist): modify of 32 bits at 0x1F000D0004 refused: it would change pin 0 (granted: pins 2-27)"
+            ))
         let none = try run(productsDirectory + "/iogate", ["demo", "--board", "rock5b", "--boards", repositoryRoot + "/boards"])
         #expect(none.status == 1)
         #expect(none.stderr.contains("board rock5b has no GPIO window with a register model the mock simulates"), "\(none.stderr)")

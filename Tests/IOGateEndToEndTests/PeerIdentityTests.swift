@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import IOGateTestSupport
 import Testing
 
 /// The daemon identifies a client by what the kernel recorded when it connected, never by

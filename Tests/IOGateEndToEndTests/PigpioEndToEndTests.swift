@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import IOGate
+import IOGateTestSupport
 import Testing
 
 /// The pigpio frontend driven by Debian's real pigpio clients: `pigs` (pigpio-tools), the Python
@@ -79,10 +80,13 @@ final class PigpioEndToEndTests {
         #expect(refused.stdout == "-41\n", "\(refused.stdout)")
         #expect(refused.stderr.contains("no permission to update GPIO"), "\(refused.stderr)")
         #expect(try pigs("m", "27", "w").stdout == "-41\n")
-        // A bank write naming pin 27 is refused whole: pin 17 is not set either.
-        #expect(try pigs("bs1", "0x8020000").stdout == "-41\n")
-        #expect(try reg(0x34) == 0)
+        // A bank write naming pin 27 sets pin 17 only and answers PI_SOME_PERMITTED, as pigpiod
+        // does for a mask partly outside its update mask.
+        #expect(try pigs("bs1", "0x8020000").stdout == "-42\n")
+        #expect(try reg(0x34) == 0x0002_0000)
         #expect(try reg(0x08) == 0)  // GPFSEL2 untouched
+        #expect(try pigs("bc1", "0x8020000").stdout == "-42\n")
+        #expect(try reg(0x34) == 0)
         // Reading pin 27's level is granted (GPLEV0 read-only).
         #expect(try pigs("r", "27").stdout == "0\n")
 

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import IOGateTestSupport
 import Testing
 
 /// pigpio in-band notifications under misbehaving clients: one that stops reading must not stall

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import IOGate
+import IOGateTestSupport
 import Testing
 
 /// The pigpio frontend on a Raspberry Pi 5 (RP1), driven by Debian's real `pigs`, `pigpio` and
@@ -97,8 +98,11 @@ final class PigpioRP1EndToEndTests {
         let refused = try pigs("w", "27", "1")
         #expect(refused.stdout == "-41\n", "\(refused.stdout)")
         #expect(try pigs("m", "27", "w").stdout == "-41\n")
-        #expect(try pigs("bs1", "0x8020000").stdout == "-41\n")
+        // A bank write naming pins 17 and 27 sets 17 only: PI_SOME_PERMITTED, as pigpiod answers.
+        #expect(try pigs("bs1", "0x8020000").stdout == "-42\n")
         #expect(try reg(Self.rio + 0x0) & (1 << 27) == 0)
+        #expect(try reg(Self.rio + 0x0) & (1 << 17) != 0)
+        #expect(try pigs("bc1", "0x20000").status == 0)
         #expect(try reg(Self.gpio + 0xDC) == 0x1F)
         #expect(try pigs("r", "27").stdout == "0\n")  // reading its level is granted (RIO IN)
 

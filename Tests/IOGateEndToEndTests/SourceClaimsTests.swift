@@ -1,4 +1,5 @@
 import Foundation
+import IOGateTestSupport
 import Testing
 
 /// What README.md and Package.swift say about where code lives, checked against the sources.

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import IOGateTestSupport
 import Testing
 
 /// What the root daemon opens or inherits at start is checked before it is used: the trace file

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import IOGate
 import IOGateGPIO
+import IOGateTestSupport
 import Testing
 
 /// The path of `name` on PATH (or a standard directory), if it exists.

@@ -1,4 +1,5 @@
 import IOGateProtocol
+import IOGateTestSupport
 import Testing
 
 /// `--version` names the protocol version the programs speak, so it cannot drift from the codec.

@@ -1,4 +1,5 @@
 import Foundation
+import IOGateTestSupport
 import Testing
 
 /// The optimizer deletes or merges plain loads from memory it thinks nothing else changes; register

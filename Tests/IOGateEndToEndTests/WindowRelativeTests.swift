@@ -3,7 +3,7 @@ import Glibc
 import IOGate
 import Testing
 
-/// Protocol version 3's window-relative requests (docs/PROTOCOL.md section 5.9) against a real
+/// Protocol version 3's window-relative requests (docs/PROTOCOL.md section 5.10) against a real
 /// iogated on the mock Raspberry Pi 4, through the library, as raw frames, and through the CLI,
 /// whose `read WINDOW+OFFSET` is one round trip.
 @Suite(.serialized)

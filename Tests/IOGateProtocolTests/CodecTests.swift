@@ -215,7 +215,7 @@ struct CodecRequestTests {
         expectDecodeError(.malformed, ["status 256"], patched(bytes, [3: 1]))
     }
 
-    @Test(arguments: [0x00, 0x03, 0x0F, 0x14, 0x22, 0x81, 0x90, 0xFF] as [UInt8])
+    @Test(arguments: [0x00, 0x04, 0x0F, 0x14, 0x22, 0x81, 0x90, 0xFF] as [UInt8])
     func unknownOpcode(opcode: UInt8) {
         // Checked before anything else: even a bare header names the problem.
         expectDecodeError(

@@ -2,7 +2,7 @@ import IOGateCore
 import IOGateProtocol
 import Testing
 
-/// Version 3 window-relative requests (`Frame.windowRelativeFlag`, docs/PROTOCOL.md section 5.9):
+/// Version 3 window-relative requests (`Frame.windowRelativeFlag`, docs/PROTOCOL.md section 5.10):
 /// encoded and decoded, and refused exactly as before on connections that did not choose version 3.
 struct WindowRelativeCodecTests {
     func encode(_ r: Request, window: String?, id: UInt32 = 7) -> [UInt8] {

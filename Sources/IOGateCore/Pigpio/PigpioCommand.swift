@@ -67,6 +67,8 @@ public enum PigpioStatus {
     public static let badHandle: Int32 = -25
     /// PI_NOT_PERMITTED: the policy refused the operation.
     public static let notPermitted: Int32 = -41
+    /// PI_SOME_PERMITTED: a bank write named pins the client may not write (the others were written).
+    public static let somePermitted: Int32 = -42
     /// PI_UNKNOWN_COMMAND.
     public static let unknownCommand: Int32 = -88
     /// PI_NO_TX_WAVE: what `wave_tx_at` answers when no waveform is being transmitted (a

@@ -77,6 +77,17 @@ public struct PigpioPinMap: Sendable {
         return offsets.map { address(b, $0) }
     }
 
+    /// The pin's bits in each register of `controlRegisters(pin)`: what a pin grant must hold
+    /// for the pin to count as writable. nil for a pin the board lacks.
+    public func controlBits(_ pin: Int) -> [(address: UInt64, mask: UInt64)]? {
+        guard let (b, local) = locate(pin), let offsets = try? b.layout.controlOffsets(pin: local) else { return nil }
+        return offsets.map { offset in
+            guard let reg = b.layout.register(at: offset), reg.pins.contains(local) else { return (address(b, offset), 0xFFFF_FFFF) }
+            let field: UInt64 = reg.bitsPerPin >= 32 ? 0xFFFF_FFFF : (1 << UInt64(reg.bitsPerPin)) - 1
+            return (address(b, offset), field << UInt64((local - reg.firstPin) * reg.bitsPerPin))
+        }
+    }
+
     /// The register writes that set (or clear) the pins of `bank` whose bits are in `bits`: one
     /// (address, mask) per register, in address order. nil when a bit names a pin the board lacks,
     /// listing those pins.

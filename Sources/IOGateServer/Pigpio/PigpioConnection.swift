@@ -23,14 +23,14 @@ final class PigpioConnection {
         defer { if let h = notifyHandle { frontend.notifier.close(h.slot) } }
         var buf = [UInt8](repeating: 0, count: PigpioFrame.size)
         while true {
-            let ok = buf.withUnsafeMutableBytes { readExactly(fd, $0, count: PigpioFrame.size) }
+            let ok = readExactly(fd, &buf, count: PigpioFrame.size)
             guard ok, let request = PigpioFrame(bytes: buf) else { return }
             // Extensions carry data for commands not served here; read and drop them so the
             // stream stays in step. pigpio closes the connection on an oversized one.
             if request.p3 > 0 {
                 guard request.p3 <= PigpioFrame.maxExtension else { return }
                 var ext = [UInt8](repeating: 0, count: Int(request.p3))
-                guard ext.withUnsafeMutableBytes({ readExactly(fd, $0, count: Int(request.p3)) }) else { return }
+                guard readExactly(fd, &ext, count: Int(request.p3)) else { return }
             }
             executor.refreshIfPolicyChanged()
             let reply = handle(request)
@@ -40,7 +40,7 @@ final class PigpioConnection {
             if let h = notifyHandle {
                 sent = h.send(bytes)
             } else {
-                sent = bytes.withUnsafeBytes { writeAll(fd, $0) }
+                sent = writeAll(fd, bytes)
             }
             if !sent { return }
         }
@@ -99,10 +99,11 @@ final class PigpioConnection {
         }
     }
 
-    /// True when every register that controls `pin` (function select, set, clear) is writable.
+    /// True when the pin's bits in every register that controls it (function select, set, clear;
+    /// on rp1 also RIO OE and the pad) are writable: a whole grant of them or a pin grant of `pin`.
     func writable(_ pin: Int) -> Bool {
-        guard let regs = pins.controlRegisters(pin) else { return false }
-        return regs.allSatisfy { executor.allows($0, write: true) }
+        guard let regs = pins.controlBits(pin) else { return false }
+        return regs.allSatisfy { executor.allows($0.address, bits: $0.mask) }
     }
 
     func setMode(_ pin: Int, _ mode: UInt32) -> Int32 {
@@ -177,19 +178,25 @@ final class PigpioConnection {
         return PigpioPinMap.bankWord(levels, registers: registers)
     }
 
-    /// BC1/BC2/BS1/BS2: refused whole (nothing written) when any bit names a pin the board lacks
-    /// or the client may not write; pigpio itself writes the permitted bits and answers
-    /// PI_SOME_PERMITTED, but a partial write is what the allowlist exists to prevent.
+    /// BC1/BC2/BS1/BS2, as pigpiod's gpioWrite_Bits_*: the bits of pins the client may write are
+    /// written and, when the mask also names others, the answer is PI_SOME_PERMITTED (-42) (pigpiod
+    /// does the same with its update mask, which by default is the header's user GPIOs). A bit
+    /// naming a pin the board lacks refuses the whole command (PI_NOT_PERMITTED), writing nothing.
     func writeBank(_ bank: Int, _ kind: GPIORegisterKind, _ bits: UInt32) -> Int32 {
-        guard case .success(let writes) = pins.bankWrites(kind, bank: bank, bits: bits) else { return PigpioStatus.notPermitted }
+        guard case .success = pins.bankWrites(kind, bank: bank, bits: bits) else { return PigpioStatus.notPermitted }
+        var allowed: UInt32 = 0
         var rest = bits
         while rest != 0 {
             let i = rest.trailingZeroBitCount
             rest &= rest - 1
-            guard writable(bank * 32 + i) else { return PigpioStatus.notPermitted }
+            if writable(bank * 32 + i) { allowed |= 1 << UInt32(i) }
         }
-        return permitted { () throws(IOGateError) in
+        guard allowed != 0, case .success(let writes) = pins.bankWrites(kind, bank: bank, bits: allowed) else {
+            return bits == 0 ? 0 : PigpioStatus.somePermitted
+        }
+        let status = permitted { () throws(IOGateError) in
             for w in writes { try executor.write(w.address, .word, [w.mask]) }
         }
+        return status == 0 && allowed != bits ? PigpioStatus.somePermitted : status
     }
 }

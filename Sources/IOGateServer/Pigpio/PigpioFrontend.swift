@@ -6,7 +6,7 @@ import Synchronization
 /// The optional pigpio frontend: a TCP listener (`pigpio_listen`) speaking pigpio's socket
 /// protocol, one thread per connection, every command run through an `Executor` for the
 /// `pigpio_as` identity so the same allowlist decides as for native clients.
-final class PigpioFrontend: @unchecked Sendable {
+final class PigpioFrontend: Sendable {
     unowned let daemon: Daemon
     let fd: Int32
     /// The address bound (with the kernel's port when 0 was asked for).
@@ -36,28 +36,14 @@ final class PigpioFrontend: @unchecked Sendable {
         do { account = try Privileges.resolve(subject) } catch {
             throw IOGateError(.config, "\(config.file): pigpio_as: \(error.message)")
         }
-        let identity = ClientIdentity(uid: account.uid, gid: account.gid, pid: 0, groups: groupList(account.uid, account.gid))
-        let fd = try syscall("socket(AF_INET) for pigpio_listen") {
-            socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let identity = ClientIdentity(
+            uid: account.uid, gid: account.gid, pid: 0, groups: Accounts.groups(of: account.uid, gid: account.gid))
+        let fd: Int32, port: UInt16
+        do throws(Errno) { (fd, port) = try TCPSocket.listen(address: listen.hostOrderAddress, port: listen.port) } catch {
+            throw IOGateError(
+                .system, "cannot listen on pigpio_listen \(listen): \(error.message)", details: .init(errno: error.code, call: error.call))
         }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = listen.port.bigEndian
-        addr.sin_addr = in_addr(s_addr: listen.hostOrderAddress.bigEndian)
-        let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, Glibc.listen(fd, 64) == 0 else {
-            let e = errno
-            close(fd)
-            throw IOGateError(.system, "cannot listen on pigpio_listen \(listen): \(Errno.text(e))")
-        }
-        var actual = sockaddr_in()
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &actual) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        let endpoint = "\(listen.octets.map(String.init).joined(separator: ".")):\(UInt16(bigEndian: actual.sin_port))"
+        let endpoint = "\(listen.octets.map(String.init).joined(separator: ".")):\(port)"
         let revision = PigpioRevision.code(boardID: board.id)
         if !listen.isLoopback {
             daemon.logger.warning(
@@ -114,7 +100,7 @@ final class PigpioFrontend: @unchecked Sendable {
         // the notifier notice such a client within seconds instead of after megabytes.
         var sendBuffer: Int32 = 16 << 10
         setsockopt(c, SOL_SOCKET, SO_SNDBUF, &sendBuffer, socklen_t(MemoryLayout<Int32>.size))
-        let peer = peerName(c)
+        let peer = TCPSocket.peerName(c) ?? "?"
         let started = spawnThread { [self] in
             defer {
                 daemon.clientsLock.locked { _ = daemon.clientFDs.remove(c) }
@@ -133,28 +119,5 @@ final class PigpioFrontend: @unchecked Sendable {
         if stopping.exchange(true, ordering: .relaxed) { return }
         Glibc.shutdown(fd, Int32(SHUT_RDWR))
         notifier.stop()
-    }
-
-    /// `address:port` of a TCP peer, for the audit log.
-    func peerName(_ c: Int32) -> String {
-        var a = sockaddr_in()
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let r = withUnsafeMutablePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(c, $0, &len) } }
-        guard r == 0 else { return "?" }
-        let h = UInt32(bigEndian: a.sin_addr.s_addr)
-        return "\(h >> 24).\(h >> 16 & 0xff).\(h >> 8 & 0xff).\(h & 0xff):\(UInt16(bigEndian: a.sin_port))"
-    }
-
-    /// The groups of an account (`getgrouplist`), so group grants apply to `pigpio_as` as they do
-    /// to a native client of that account.
-    static func groupList(_ uid: UInt32, _ gid: UInt32) -> [UInt32] {
-        guard let pw = getpwuid(uid) else { return [gid] }
-        var count: Int32 = 64
-        var groups = [gid_t](repeating: 0, count: Int(count))
-        if getgrouplist(pw.pointee.pw_name, gid, &groups, &count) < 0 {
-            groups = [gid_t](repeating: 0, count: Int(count))
-            guard getgrouplist(pw.pointee.pw_name, gid, &groups, &count) >= 0 else { return [gid] }
-        }
-        return Array(groups.prefix(Int(count)))
     }
 }

@@ -7,8 +7,12 @@ import Synchronization
 /// receives a 12-byte level report whenever a pin it monitors changes. IOGate has no interrupt
 /// path, so one thread polls the bank-0 level registers every millisecond while any handle
 /// monitors a pin, through an `Executor` of the `pigpio_as` identity (each poll is checked).
+// @unchecked Sendable: `handles` and `pollerRunning` are touched only under `lock`; `stopping` is
+// atomic; the rest is immutable.
 final class PigpioNotifier: @unchecked Sendable {
     /// One notification handle: its socket, what it monitors, and what it last reported.
+    // @unchecked Sendable: `retired` changes only under `sendLock`; `monitor`, `executor` and
+    // `primeLevel` only under the notifier's `lock`; the rest only on the poller thread.
     final class Handle: @unchecked Sendable {
         let slot: Int
         let fd: Int32
@@ -35,7 +39,7 @@ final class PigpioNotifier: @unchecked Sendable {
         /// Sends bytes on the handle's socket; replies and reports never interleave. False once
         /// the handle is retired.
         func send(_ bytes: [UInt8]) -> Bool {
-            sendLock.locked { !retired && bytes.withUnsafeBytes { writeAll(fd, $0) } }
+            sendLock.locked { !retired && writeAll(fd, bytes) }
         }
 
         /// Retires the handle; waits for a send in progress, so the caller may close `fd` after.
@@ -52,8 +56,7 @@ final class PigpioNotifier: @unchecked Sendable {
             guard sendLock.tryLock() else { return .busy }
             defer { sendLock.unlock() }
             if retired { return .dropped }
-            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
-            if n == bytes.count { return .sent }
+            if Descriptor.sendWithoutWaiting(fd, bytes) { return .sent }
             retired = true
             shutdown(fd, Int32(SHUT_RDWR))  // the connection's thread sees end-of-file and closes
             return .dropped

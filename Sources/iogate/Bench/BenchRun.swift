@@ -35,7 +35,7 @@ final class BenchRun {
     let memFile: String
     /// Results in report order: key, value.
     private(set) var results: [(String, Double)] = []
-    var progress: (String) -> Void = { fputs("bench: \($0)\n", stderr) }
+    var progress: (String) -> Void = { writeStandardError("bench: \($0)\n") }
 
     init(plan: Plan, cSources: String) throws {
         self.plan = plan

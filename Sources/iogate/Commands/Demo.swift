@@ -31,7 +31,10 @@ struct Demo: ParsableCommand {
                 .board, "board \(board.id) has no GPIO window with a register model the mock simulates (bcm2835, bcm2711, rp1, omap)")
         }
         // The GPIO block's windows: on rp1 its RIO and pad registers are in the next two windows.
+        // The grant is the header's user pins (the board's user_pins), or GPIO17 alone on a board
+        // whose file names none: never the whole block.
         let span = layout.addresses(at: gpio)
+        let pins = board.userPins.map { _ in "\"user\"" } ?? "[17]"
         let granted = board.windows.filter { $0.range.base <= span.upperBound && span.lowerBound <= $0.range.last }
         let dir = try makeTemporaryDirectory("iogate-demo")
         defer { try? FileSystem.removeTree(dir) }
@@ -40,7 +43,7 @@ struct Demo: ParsableCommand {
         try writeFile(
             config,
             """
-            # A private daemon for the demo: the mock board, only this user, only the GPIO block.
+            # A private daemon for the demo: the mock board, only this user, only the header's user pins.
             device = "mock"
             board = "\(board.id)"
             socket = "\(socket)"
@@ -50,7 +53,7 @@ struct Demo: ParsableCommand {
 
             [[grant]]
             uid = \(getuid())
-            windows = [\(granted.map { "\"\($0.name)\"" }.joined(separator: ", "))]
+            pins = \(pins)
             access = "rw"
             """, mode: 0o600)
 
@@ -103,6 +106,22 @@ struct Demo: ParsableCommand {
             )
             usleep(useconds_t(delayMs * 1000))
         }
+        // A pin outside the grant that shares GPIO17's function register, or any other: refused by name.
+        let grantedPins = Set(board.userPins ?? [17])
+        let function = try layout.functionField(pin: led.pin)
+        let outside =
+            (0..<layout.pins).first { !grantedPins.contains($0) && (try? layout.functionField(pin: $0).offset) == function.offset }
+            ?? (0..<layout.pins).first { !grantedPins.contains($0) }
+        if let outside, let field = try? layout.functionField(pin: outside) {
+            do {
+                _ = try gate.modify(base + field.offset, mask: field.mask, value: 0)
+                print("error: pin \(outside) was changed; the grant should cover only \(pins)")
+                throw ExitCode(1)
+            } catch let e as IOGateError {
+                print("")
+                print("GPIO\(outside) mode in     -> refused (\(e.code)): \(e.message)")
+            }
+        }
         if let other = board.window(named: "uart0") ?? board.windows.first(where: { w in !granted.contains { $0.name == w.name } }) {
             do {
                 _ = try gate.read(other.range.base)
@@ -115,11 +134,11 @@ struct Demo: ParsableCommand {
         }
         daemon.terminate()
         daemon.wait()
-        let trace = readTextFile(dir + "/trace.log") ?? ""
+        // The trace's records, without its header line (docs/TRACE.md).
+        let records = (readTextFile(dir + "/trace.log") ?? "").split(separator: "\n").filter { !$0.hasPrefix("#") }
         print("")
-        print(
-            "iogated stopped (exit \(daemon.terminationStatus)); it traced \(trace.split(separator: "\n").count) register accesses, e.g.:")
-        for line in trace.split(separator: "\n").prefix(4) { print("  \(line)") }
+        print("iogated stopped (exit \(daemon.terminationStatus)); it traced \(records.count) register accesses, e.g.:")
+        for line in records.prefix(4) { print("  \(line)") }
     }
 
     /// `value` as `width` binary digits.

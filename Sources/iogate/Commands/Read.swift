@@ -144,21 +144,34 @@ struct Windows: ParsableCommand {
     @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() throws {
-        let ws = try global.connect().windows()
+        let gs = try global.connect().grants()
+        // What of an entry is granted: nothing to add for a whole range; pins or bits otherwise.
+        func granted(_ g: GrantInfo) -> String? {
+            if let bits = g.bits { return "bits \(hex(UInt64(bits), digits: 8))" }
+            return g.pins.isEmpty ? nil : "pins " + RegisterMasks.ranges(g.pins.map { Int($0) })
+        }
         if json {
-            let items = ws.map {
-                "{\"name\": \"\($0.name)\", \"base\": \"\(hex($0.base))\", \"length\": \"\(hex($0.length))\", \"access\": \"\($0.access.rawValue)\"}"
+            let items = gs.map { g in
+                let w = g.window
+                let extra =
+                    g.bits.map { ", \"bits\": \"\(hex(UInt64($0), digits: 8))\"" }
+                    ?? (g.pins.isEmpty ? "" : ", \"pins\": [\(g.pins.map(String.init).joined(separator: ", "))]")
+                return
+                    "{\"name\": \"\(w.name)\", \"base\": \"\(hex(w.base))\", \"length\": \"\(hex(w.length))\", \"access\": \"\(w.access.rawValue)\"\(extra)}"
             }
             print("[\(items.joined(separator: ", "))]")
             return
         }
-        if ws.isEmpty {
+        if gs.isEmpty {
             print("no windows are granted to you")
             return
         }
-        print("NAME".padding(12) + "BASE".padding(20) + "LENGTH".padding(12) + "ACCESS")
-        for w in ws {
-            print((w.name.isEmpty ? "-" : w.name).padding(12) + hex(w.base).padding(20) + hex(w.length).padding(12) + w.access.rawValue)
+        let partial = gs.contains { !$0.isWhole }
+        print("NAME".padding(12) + "BASE".padding(20) + "LENGTH".padding(12) + (partial ? "ACCESS".padding(8) + "GRANTED" : "ACCESS"))
+        for g in gs {
+            let w = g.window
+            let line = (w.name.isEmpty ? "-" : w.name).padding(12) + hex(w.base).padding(20) + hex(w.length).padding(12)
+            print(partial ? line + w.access.rawValue.padding(8) + (granted(g) ?? "all") : line + w.access.rawValue)
         }
     }
 }

@@ -2,6 +2,8 @@ import Foundation
 import IOGate
 import IOGateCore
 import IOGateGPIO
+import IOGateTestSupport
+import Synchronization
 import Testing
 
 @testable import IOGateServer
@@ -10,24 +12,23 @@ import Testing
 /// says go (or 30 seconds pass), so another client can try to act in between. Unarmed (while the
 /// test sets the bank up) it answers at once: an earlier query for pin 5 must not be mistaken for
 /// the one under test.
-final class PausingLineSource: GPIOLineInfoSource, @unchecked Sendable {
+final class PausingLineSource: GPIOLineInfoSource, Sendable {
     static let pinToPause = 5
     let inner: FakeGPIOLineSource
     let inGuard = DispatchSemaphore(value: 0)
     let go = DispatchSemaphore(value: 0)
-    private let lock = NSLock()
-    private var armed = false
+    private let armed = Mutex(false)
 
     init(_ inner: FakeGPIOLineSource) { self.inner = inner }
 
-    func arm() { lock.withLock { armed = true } }
+    func arm() { armed.withLock { $0 = true } }
 
     func chips() throws(IOGateError) -> [GPIOChipInfo] { try inner.chips() }
 
     func lines(chip: String, offsets: [Int]) throws(IOGateError) -> [GPIOLineInfo] {
         let pause =
             offsets.contains(Self.pinToPause)
-            && lock.withLock { () -> Bool in
+            && armed.withLock { armed in
                 defer { armed = false }
                 return armed
             }
@@ -57,18 +58,19 @@ extension KernelLineGuardDaemonTests {
         let bank: UInt64 = 0x44E0_7000
         let (oe, dataout, clear, set): (UInt64, UInt64, UInt64, UInt64) = (0x134, 0x13C, 0x190, 0x194)
         let a = try IOGateClient(socketPath: d.config.socket)
-        let b = try IOGateClient(socketPath: d.config.socket)
         try a.write(bank + oe, 0)  // every pin an output
         try a.write(bank + set, 1 << 5)
         pausing.arm()
         let aDone = DispatchSemaphore(value: 0), bDone = DispatchSemaphore(value: 0)
+        let socket = d.config.socket
         Thread.detachNewThread {
-            _ = try? a.modify(bank + clear, mask: 1 << 5, value: 1 << 5)
+            // A's modify on a connection of its own (a client is used by one thread at a time).
+            _ = try? IOGateClient(socketPath: socket).modify(bank + clear, mask: 1 << 5, value: 1 << 5)
             aDone.signal()
         }
         #expect(pausing.inGuard.wait(timeout: .now() + 10) == .success)
         Thread.detachNewThread {
-            try? b.write(bank + set, 1 << 9)
+            try? IOGateClient(socketPath: socket).write(bank + set, 1 << 9)
             bDone.signal()
         }
         // Returns within the timeout when B is not held back by A's lock (A is paused in its guard
