@@ -112,7 +112,8 @@ enum Main {
 /// sends the hello and the read in one write (`IOGateClient.connectAndRead`), so a read, also of
 /// `WINDOW+OFFSET`, is one round trip. Anything else (`--json`, `--count`, `--help`, a bad
 /// argument) goes to the parser, which prints what it always did; the output and exit status of
-/// this path are the parser's `Read` command's.
+/// this path are the parser's `Read` command's. It writes its line with one `write(2)`, not `print`
+/// (which also asks for conformances).
 struct QuickRead {
     let address: AddressExpression
     let width: AccessWidth
@@ -146,10 +147,11 @@ struct QuickRead {
     func run() -> Never {
         do throws(IOGateError) {
             let value = try IOGateClient.connectAndRead(socketPath: socket ?? IOGateClient.defaultSocketPath, address, width: width)
-            fputs(hex(value, digits: width.hexDigits) + "\n", stdout)
+            var line = hex(value, digits: width.hexDigits) + "\n"
+            _ = line.withUTF8 { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
             exit(0)
         } catch {
-            fputs("iogate: \(error.message)\n", stderr)
+            writeStandardError("iogate: \(error.message)\n")
             exit(error.code == .unreachable ? 3 : 1)
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import IOGate
+import IOGateTestSupport
 import Testing
 
 /// Protocol version 3's window-relative requests (docs/PROTOCOL.md section 5.10) against a real
