@@ -1,6 +1,17 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// Release builds of the CLI are linked fully static: a process per access (`iogate read` in a shell
+// loop) then skips the dynamic loader's relocations and symbol lookups, most of what was left of its
+// start-up (docs/PERFORMANCE.md). Not with Swift 6.0 (Debian 13's packaged toolchain, which builds the
+// arm64 packages and the README's on-board build): its static Foundation, which the argument parser
+// pulls in, needs ICU archives Debian does not ship. IOGATE_STATIC_CLI=0 turns it off elsewhere too.
+#if compiler(>=6.1)
+    let staticCLI = Context.environment["IOGATE_STATIC_CLI"] != "0"
+#else
+    let staticCLI = false
+#endif
+
 let package = Package(
     name: "IOGate",
     products: [
@@ -19,6 +30,8 @@ let package = Package(
         .target(name: "IOGateProtocol", dependencies: ["IOGateCore"]),
         // The only code that touches device memory: device open, chunked mmap, guarded register accesses.
         .target(name: "CIOGateVolatile"),
+        // CPU affinity for the bench (glibc hides it behind _GNU_SOURCE; a static CLI has no dlsym).
+        .target(name: "CIOGateAffinity"),
         // System calls the Swift overlay lacks (prctl, seccomp).
         .target(name: "CIOGateSys", linkerSettings: [.linkedLibrary("seccomp")]),
         .target(name: "IOGateMapping", dependencies: ["IOGateCore", "CIOGateVolatile"]),
@@ -43,9 +56,11 @@ let package = Package(
             name: "iogate",
             dependencies: [
                 // Not the server: demo and bench start iogated as a process, and board lookup is in IOGateSystem.
-                "IOGate", "IOGateSystem", "IOGateGPIO",
+                "IOGate", "IOGateSystem", "IOGateGPIO", "CIOGateAffinity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]),
+            ],
+            // Fully static in release builds (see `staticCLI`); debug builds and the tests link as usual.
+            linkerSettings: staticCLI ? [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))] : []),
         .executableTarget(name: "iogated", dependencies: ["IOGateServer"]),
         .testTarget(name: "IOGateCoreTests", dependencies: ["IOGateCore", "IOGateMock"]),
         .testTarget(name: "IOGateProtocolTests", dependencies: ["IOGateProtocol"]),

@@ -130,9 +130,16 @@ if [ -f "$pkgdir/lintian-overrides" ]; then
 fi
 
 # --- Depends ------------------------------------------------------------------------------
+# The ELF files whose imports make Depends: only dynamically linked ones (a release iogate built
+# with Swift 6.1 or later is a static executable, Package.swift, and imports nothing).
+elves=()
+for exe in "$root/usr/bin/iogate" "$root/usr/sbin/iogated" "$root$libdir/$shlib"; do
+    if readelf -d "$exe" 2>/dev/null | grep -q '(NEEDED)'; then elves+=("$exe"); fi
+done
+[ "${#elves[@]}" -gt 0 ] || die "no binary is dynamically linked; expected iogated to be"
+
 # Highest version tag with prefix $1 among the symbols the binaries import (readelf works for any
 # architecture): e.g. GLIBC_2.38 -> 2.38.
-elves=("$root/usr/bin/iogate" "$root/usr/sbin/iogated" "$root$libdir/$shlib")
 highest_symbol_version() {
     for exe in "${elves[@]}"; do
         readelf --dyn-syms -W "$exe" | awk '$7 == "UND"' | grep -o "@$1[0-9.]*" | sed "s/^@$1//"
@@ -184,7 +191,7 @@ native_depends() {
     work="$stage/shlibdeps"
     mkdir -p "$work/debian"
     printf 'Source: iogate\n\nPackage: iogate\nArchitecture: any\n' > "$work/debian/control"
-    out="$(cd "$work" && dpkg-shlibdeps -O -e"$root/usr/bin/iogate" -e"$root/usr/sbin/iogated" -e"$root$libdir/$shlib" 2>"$stage/shlibdeps.log")" ||
+    out="$(cd "$work" && dpkg-shlibdeps -O "${elves[@]/#/-e}" 2>"$stage/shlibdeps.log")" ||
         { cat "$stage/shlibdeps.log" >&2; die "dpkg-shlibdeps failed"; }
     # Its only expected complaint: the binaries are not installed in a package build tree.
     if grep -v 'binaries to analyze should already be installed' "$stage/shlibdeps.log" | grep -q .; then

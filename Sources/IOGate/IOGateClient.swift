@@ -30,7 +30,14 @@ public final class IOGateClient {
     /// Connects and performs the version handshake, offering protocol versions
     /// `Frame.minVersion ... maxVersion` (the daemon picks the highest it speaks too). With
     /// version 2, `batch` sends compact batches; `maxVersion: 1` speaks exactly version 1.
-    public init(socketPath: String = IOGateClient.defaultSocketPath, maxVersion: UInt16 = Frame.version) throws(IOGateError) {
+    public convenience init(socketPath: String = IOGateClient.defaultSocketPath, maxVersion: UInt16 = Frame.version) throws(IOGateError) {
+        try self.init(socketPath: socketPath, maxVersion: maxVersion, pipelining: nil)
+    }
+
+    /// Connects and sends the hello; with `pipelining`, that request goes out in the same write,
+    /// right behind the hello (the daemon answers frames in order), and its response waits in
+    /// the buffer for `receiveResponse(id:opcode:)` with id 2: a one-shot command costs one round trip.
+    init(socketPath: String, maxVersion: UInt16, pipelining: (request: Request, window: String?)?) throws(IOGateError) {
         let address: UnixSocketAddress
         do throws(UnixSocketAddress.PathTooLong) { address = try UnixSocketAddress(socketPath) } catch {
             throw IOGateError(.unreachable, "socket path \(socketPath) is too long for a Unix socket")
@@ -51,8 +58,42 @@ public final class IOGateClient {
         }
         self.fd = fd
         self.serverHello = ServerHello(version: 0, maxFrame: UInt32(Frame.handshakeLimit), maxBatch: 0, maxBlock: 0)
-        var body = try roundTrip(.hello(minVersion: Frame.minVersion, maxVersion: max(Frame.minVersion, maxVersion)))
+        let hello = Request.hello(minVersion: Frame.minVersion, maxVersion: max(Frame.minVersion, maxVersion))
+        var body: ResponseBody
+        if let (request, window) = pipelining {
+            var second = ByteWriter(capacity: 64)
+            Codec.encode(request, id: 2, window: window, into: &second)
+            Codec.encode(hello, id: 1, into: &out)
+            out.bytes += second.bytes
+            nextID = 3
+            try send()
+            body = try receiveResponse(id: 1, opcode: Opcode.hello.rawValue)
+        } else {
+            body = try roundTrip(hello)
+        }
         serverHello = try body.withReader { r throws(IOGateError) in try Codec.decodeHello(&r) }
+    }
+
+    /// Connects and reads one register at `expression` (`0xADDR` or `WINDOW+OFFSET`) with the
+    /// hello and the read in one write: one round trip, what `iogate read` does. A `WINDOW+OFFSET`
+    /// read is window-relative (protocol version 3); a daemon that speaks only version 2 refuses
+    /// that request, and the read is made again after the windows list.
+    public static func connectAndRead(
+        socketPath: String = IOGateClient.defaultSocketPath, _ expression: AddressExpression, width: AccessWidth = .word
+    ) throws(IOGateError) -> UInt64 {
+        let request: (Request, String?)
+        switch expression {
+        case .physical(let a): request = (.read(address: a, width: width, count: 1), nil)
+        case .window(let name, let offset): request = (.read(address: offset, width: width, count: 1), name)
+        }
+        let gate = try IOGateClient(socketPath: socketPath, maxVersion: Frame.version, pipelining: request)
+        if request.1 != nil && gate.serverHello.version < Frame.windowRelativeSince {
+            // An older daemon answers the flagged read with an error; drain it, then resolve and read.
+            _ = try? gate.receiveResponse(id: 2, opcode: Opcode.read.rawValue)
+            return try gate.read(try gate.resolve(expression), width: width)
+        }
+        var body = try gate.receiveResponse(id: 2, opcode: Opcode.read.rawValue)
+        return try body.withReader { r throws(IOGateError) in try r.value(width, "read value") }
     }
 
     deinit { close(fd) }
@@ -98,6 +139,24 @@ public final class IOGateClient {
                 throw IOGateError(.outsideAllowlist, "offset \(hex(offset)) is past the end of window '\(name)' (length \(hex(w.length)))")
             }
             return w.base + offset
+        }
+    }
+
+    /// Reads `count` registers at `offset` bytes into the granted window `window`, in one round
+    /// trip with a version 3 daemon (a window-relative request: the daemon resolves the name);
+    /// with an older one, through the windows list (`resolve`).
+    public func read(window: String, offset: UInt64, width: AccessWidth = .word, count: Int = 1) throws(IOGateError) -> [UInt64] {
+        guard serverHello.version >= Frame.windowRelativeSince, let n = UInt32(exactly: count), count >= 1,
+            count <= Int(serverHello.maxBlock), window.utf8.count <= 255
+        else {
+            return try readBlocks(try resolve(.window(name: window, offset: offset)), width: width, count: count)
+        }
+        var body = try roundTrip(.read(address: offset, width: width, count: n), window: window)
+        return try body.withReader { r throws(IOGateError) in
+            var values: [UInt64] = []
+            values.reserveCapacity(count)
+            for _ in 0..<count { values.append(try r.value(width, "read value")) }
+            return values
         }
     }
 
@@ -174,9 +233,26 @@ public final class IOGateClient {
     public func batch(_ ops: [BatchOp]) throws(IOGateError) -> [UInt64] {
         if serverHello.version >= Opcode.compactBatch.sinceVersion, let first = ops.first {
             var low = first.address, high = first.address
-            for op in ops {
-                low = min(low, op.address)
-                high = max(high, op.address)
+            var other: UInt8 = 0  // non-zero when some operation is not a 32-bit read
+            ops.withUnsafeBufferPointer { ops in
+                for op in ops {
+                    low = min(low, op.address)
+                    high = max(high, op.address)
+                    other |= (op.kind.rawValue ^ BatchKind.read.rawValue) | (op.width.rawValue ^ AccessWidth.word.rawValue)
+                }
+            }
+            if high - low <= UInt64(UInt32.max) && other == 0 {
+                // The common batch, 32-bit reads only: encoded and decoded in one tight pass each.
+                let id = nextID
+                nextID &+= 1
+                Codec.encodeCompactWordReads(ops, base: low, id: id, into: &out)
+                guard out.bytes.count - Frame.prefixSize <= Int(serverHello.maxFrame) else {
+                    throw IOGateError(
+                        .limitExceeded, "request of \(out.bytes.count) bytes exceeds the daemon's frame limit of \(serverHello.maxFrame)")
+                }
+                try send()
+                var body = try receiveResponse(id: id, opcode: Opcode.compactBatch.rawValue)
+                return try body.withReader { r throws(IOGateError) in try Codec.decodeCompactWordResults(&r, count: ops.count) }
             }
             if high - low <= UInt64(UInt32.max) {
                 var body = try roundTrip(.compactBatch(base: low, ops: ops))
@@ -210,28 +286,47 @@ public final class IOGateClient {
     // MARK: Transport
 
     /// Sends a request and returns the response body (after the header), or the daemon's error.
-    func roundTrip(_ request: Request) throws(IOGateError) -> ResponseBody {
+    func roundTrip(_ request: Request, window: String? = nil) throws(IOGateError) -> ResponseBody {
         let id = nextID
         nextID &+= 1
-        Codec.encode(request, id: id, into: &out)
+        Codec.encode(request, id: id, window: window, into: &out)
         guard out.bytes.count - Frame.prefixSize <= Int(serverHello.maxFrame) else {
             throw IOGateError(
                 .limitExceeded, "request of \(out.bytes.count) bytes exceeds the daemon's frame limit of \(serverHello.maxFrame)")
         }
+        try send()
+        return try receiveResponse(id: id, opcode: request.opcode.rawValue)
+    }
+
+    /// Sends `out` whole. A send failure is reported as the daemon's error frame when one is
+    /// already in the receive buffer (it may have answered and closed first: too many clients, a
+    /// refused hello), kept for `receiveResponse`.
+    func send() throws(IOGateError) {
         let sendFailure: Errno? = out.bytes.withUnsafeBytes { p in
             do throws(Errno) {
                 try Descriptor.sendAll(fd, p)
                 return nil
             } catch { return error }
         }
-        let length: Int
         if let sendFailure {
             // The daemon may have answered and closed first (too many clients, a refused hello):
             // its error frame is still in our receive buffer and says why, so prefer it.
             guard let l = try? receiveFrame() else {
                 throw IOGateError(.unreachable, "lost the connection to iogated while sending: \(sendFailure.message)")
             }
+            pendingLength = l
+        }
+    }
+
+    /// A frame `send` received early (see there), or nil.
+    var pendingLength: Int?
+
+    /// Receives the response to request `id` with `opcode`: its body, or the daemon's error.
+    func receiveResponse(id: UInt32, opcode: UInt8) throws(IOGateError) -> ResponseBody {
+        let length: Int
+        if let l = pendingLength {
             length = l
+            pendingLength = nil
         } else {
             length = try receiveFrame()
         }
@@ -241,9 +336,8 @@ public final class IOGateClient {
         if header.status != 0 {
             throw inBuf.withUnsafeBytes { Codec.decodeError(status: header.status, body: UnsafeRawBufferPointer(rebasing: $0[body])) }
         }
-        guard header.id == id, header.opcode == request.opcode.rawValue else {
-            throw IOGateError(
-                .malformed, "response id \(header.id) / opcode \(header.opcode) does not match request \(id) / \(request.opcode.rawValue)")
+        guard header.id == id, header.opcode == opcode else {
+            throw IOGateError(.malformed, "response id \(header.id) / opcode \(header.opcode) does not match request \(id) / \(opcode)")
         }
         return ResponseBody(client: self, range: body)
     }

@@ -81,8 +81,9 @@ public final class MappedRegion: RegisterSpace {
     public let chunks: [Chunk]
     // SAFETY: one mmap per chunk, made in init and unmapped only in deinit, so every pointer is
     // valid for its chunk's length for the region's whole life.
-    @usableFromInline let pointers: [UnsafeMutableRawPointer]
-    @usableFromInline let firstChunkBase: UInt64
+    let pointers: [UnsafeMutableRawPointer]
+    /// Accesses to this region without reference counting or bounds checks (see `RegionAccessor`).
+    public let accessor: RegionAccessor
 
     init(
         fd: Int32, path: String, range: PhysicalRange, pageSize: UInt64, writable: Bool,
@@ -110,27 +111,62 @@ public final class MappedRegion: RegisterSpace {
         }
         self.chunks = plan
         self.pointers = pointers
-        self.firstChunkBase = plan[0].base
+        accessor = RegionAccessor(chunks: plan, pointers: pointers)
     }
 
     deinit {
-        // SAFETY: each pointer came from mmap with its chunk's length and is unmapped once.
+        // SAFETY: each pointer came from mmap with its chunk's length and is unmapped once; the
+        // accessor's table is freed once, after the last access (the region is being destroyed).
         for (c, p) in zip(chunks, pointers) { munmap(p, Int(c.length)) }
-    }
-
-    /// The mapped address of `address`. The caller has checked that `address` lies inside `range`
-    /// and is aligned to the access width, so the access cannot leave its chunk.
-    @inlinable @inline(__always)
-    // SAFETY: see above: the address lies in `range`, so chunk `i` maps it and the offset is
-    // below the chunk's length.
-    func pointer(_ address: UInt64) -> UnsafeMutableRawPointer {
-        let i = ChunkPlanner.chunkIndex(of: address, firstChunkBase: firstChunkBase)
-        let chunkBase = i == 0 ? firstChunkBase : (firstChunkBase >> 25 + UInt64(i)) << 25
-        return pointers[i] + Int(address - chunkBase)
+        accessor.deallocate()
     }
 
     /// Loads `width` bytes at `address`. After a bus fault it returns 0 and the fault waits in
     /// `BusFault.take()`; further accesses on this thread do nothing until it is taken.
+    @inlinable @inline(__always)
+    public func load(_ address: UInt64, _ width: AccessWidth) -> UInt64 {
+        accessor.load(address, width)
+    }
+
+    /// Stores the low `width` bytes of `value` at `address`; after a bus fault, see `load`.
+    @inlinable @inline(__always)
+    public func store(_ address: UInt64, _ width: AccessWidth, _ value: UInt64) {
+        accessor.store(address, width, value)
+    }
+}
+
+/// The register accesses of one `MappedRegion`, as a plain value: a table of per-chunk biases (the
+/// mapped address of physical address `a` in chunk `i` is `bias[i] + a`), so an access costs the
+/// chunk index, one table load and the inlined guarded instruction, with no reference counting and
+/// no bounds check in a loop. Valid while its region lives (the executor holds the window).
+///
+/// Callers guarantee that every address lies inside the region's range and is aligned to the
+/// width (the policy checked it), so the access cannot leave its chunk.
+public struct RegionAccessor {
+    @usableFromInline let biases: UnsafeMutablePointer<Int>
+    @usableFromInline let firstChunkBase: UInt64
+
+    init(chunks: [Chunk], pointers: [UnsafeMutableRawPointer]) {
+        firstChunkBase = chunks[0].base
+        biases = .allocate(capacity: chunks.count)
+        for (i, (c, p)) in zip(chunks, pointers).enumerated() {
+            // SAFETY: `biases` has one slot per chunk; the bias is only ever added to an address of that chunk.
+            (biases + i).initialize(to: Int(bitPattern: p) &- Int(bitPattern: UInt(c.base)))
+        }
+    }
+
+    func deallocate() { biases.deallocate() }
+
+    /// The mapped address of `address` (inside the region, aligned: see the type's comment).
+    @inlinable @inline(__always)
+    func pointer(_ address: UInt64) -> UnsafeMutableRawPointer {
+        let i = ChunkPlanner.chunkIndex(of: address, firstChunkBase: firstChunkBase)
+        // SAFETY: i is the index of the chunk holding `address`, which lies in the region.
+        return UnsafeMutableRawPointer(bitPattern: biases[i] &+ Int(bitPattern: UInt(address)))!
+    }
+
+    /// Loads `width` bytes at `address`. After a bus fault (now, or earlier on this thread and not
+    /// yet taken) it returns 0 and the fault waits in `BusFault.take()`.
     @inlinable @inline(__always)
     public func load(_ address: UInt64, _ width: AccessWidth) -> UInt64 {
         let p = pointer(address)
@@ -169,6 +205,41 @@ public final class MappedRegion: RegisterSpace {
         case .double: _ = iogate_store64(p, value, address)
         }
     }
+
+    /// A 32-bit load without the thread's pending fault: for a loop that checked
+    /// `BusFault.isPending` once before it and stops when `faulted` becomes non-zero (then the
+    /// value is 0, and the loop reports the fault with `BusFault.note`).
+    @inlinable @inline(__always)
+    public func tryLoad32(_ address: UInt64, _ faulted: inout Int32) -> UInt32 {
+        // SAFETY: as `load`.
+        iogate_try_load32(pointer(address), &faulted)
+    }
+
+    /// `tryLoad32` for any width.
+    @inlinable @inline(__always)
+    public func tryLoad(_ address: UInt64, _ width: AccessWidth, _ faulted: inout Int32) -> UInt64 {
+        let p = pointer(address)
+        // SAFETY: as `load`.
+        switch width {
+        case .byte: return UInt64(iogate_try_load8(p, &faulted))
+        case .half: return UInt64(iogate_try_load16(p, &faulted))
+        case .word: return UInt64(iogate_try_load32(p, &faulted))
+        case .double: return iogate_try_load64(p, &faulted)
+        }
+    }
+
+    /// A store without the thread's pending fault (see `tryLoad32`).
+    @inlinable @inline(__always)
+    public func tryStore(_ address: UInt64, _ width: AccessWidth, _ value: UInt64, _ faulted: inout Int32) {
+        let p = pointer(address)
+        // SAFETY: as `store`.
+        switch width {
+        case .byte: iogate_try_store8(p, UInt32(truncatingIfNeeded: value), &faulted)
+        case .half: iogate_try_store16(p, UInt32(truncatingIfNeeded: value), &faulted)
+        case .word: iogate_try_store32(p, UInt32(truncatingIfNeeded: value), &faulted)
+        case .double: iogate_try_store64(p, value, &faulted)
+        }
+    }
 }
 
 /// Bus faults (SIGBUS) during register accesses: an unbacked physical address, a powered-down
@@ -179,12 +250,31 @@ public enum BusFault {
     /// Installs the SIGBUS handler; call once before serving. Idempotent.
     public static func installHandler() throws(IOGateError) {
         guard iogate_install_bus_fault_handler() == 0 else {
+            if errno == ENOEXEC {
+                throw IOGateError(
+                    .system,
+                    "this iogated has no guarded register accesses in its exception table (section iogate_extable): "
+                        + "the linker dropped it, so a bus fault would kill the daemon; rebuild it with a linker that keeps "
+                        + "SHF_GNU_RETAIN sections")
+            }
             throw IOGateError(.system, "cannot install the SIGBUS handler: \(String(cString: strerror(errno)))")
         }
     }
 
     /// Whether faults are survivable on this CPU architecture (x86_64 and aarch64 are).
     public static var isGuarded: Bool { iogate_bus_fault_guard_available() != 0 }
+
+    /// Whether an access on this thread faulted and the fault was not taken yet (a batch loop
+    /// checks it once, then uses the `try` accesses of `RegionAccessor`).
+    @inlinable
+    public static var isPending: Bool { iogate_bus_fault_pending() != 0 }
+
+    /// Records a fault at `address` found by a `try` access as the thread's pending fault (the
+    /// first one wins), for `take()`.
+    public static func note(_ address: UInt64) { iogate_note_bus_fault(address) }
+
+    /// The number of guarded access instructions in this executable (its exception table).
+    public static var guardedAccessCount: Int { iogate_guarded_access_count() }
 
     /// The physical address of the first access on this thread that faulted since the last call,
     /// or nil; re-arms the thread's accesses.

@@ -117,11 +117,10 @@ public struct ByteWriter {
     /// Starts a frame: a length placeholder and the header. Finish with `endFrame()`.
     public mutating func beginFrame(_ header: FrameHeader) {
         bytes.removeAll(keepingCapacity: true)
-        u32(0)
-        u8(header.opcode)
-        u8(header.flags)
-        u16(header.status)
-        u32(header.id)
+        // The length placeholder and the header in one append (it was five: every response pays it).
+        let prefix = UInt64(header.opcode) << 32 | UInt64(header.flags) << 40 | UInt64(header.status) << 48
+        let twelve = (prefix.littleEndian, header.id.littleEndian)
+        withUnsafeBytes(of: twelve) { bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[0..<12])) }
     }
 
     /// Writes the length prefix of the frame begun by `beginFrame`.

@@ -37,6 +37,19 @@ public enum Codec {
     public static func decodeRequest(
         _ payload: UnsafeRawBufferPointer, limits: Limits, batchOps: inout [BatchOp]
     ) throws(IOGateError) -> (FrameHeader, Request) {
+        var window: String?
+        return try decodeRequest(payload, limits: limits, batchOps: &batchOps, window: &window, windowRelative: false)
+    }
+
+    /// Decodes a request payload like `decodeRequest(_:limits:batchOps:)`; with `windowRelative`
+    /// (a version 3 connection), a read, write, modify or wait may set `Frame.windowRelativeFlag`:
+    /// then `window` gets the window name from the body's start and the request's address is the
+    /// offset from that window's base (docs/PROTOCOL.md section 5.10). Otherwise `window` is nil,
+    /// and any flag is refused exactly as in versions 1 and 2.
+    public static func decodeRequest(
+        _ payload: UnsafeRawBufferPointer, limits: Limits, batchOps: inout [BatchOp], window: inout String?,
+        windowRelative: Bool
+    ) throws(IOGateError) -> (FrameHeader, Request) {
         var r = ByteReader(payload)
         let h = FrameHeader(opcode: try r.u8("opcode"), flags: try r.u8("flags"), status: try r.u16("status"), id: try r.u32("id"))
         guard let op = Opcode(rawValue: h.opcode) else {
@@ -45,8 +58,23 @@ public enum Codec {
                 "unknown opcode \(hex(UInt64(h.opcode))); known: \(Codec.versionTwoOpcodes)"
             )
         }
-        guard h.flags == 0, h.status == 0 else {
-            throw IOGateError(.malformed, "request flags and status must be 0; got flags \(h.flags), status \(h.status)")
+        window = nil
+        if windowRelative, h.flags == Frame.windowRelativeFlag, h.status == 0 {
+            guard op == .read || op == .write || op == .modify || op == .wait else {
+                throw IOGateError(
+                    .malformed,
+                    "the window-relative flag (0x02) is for read, write, modify and wait requests; not opcode \(hex(UInt64(h.opcode)))")
+            }
+            let n = Int(try r.u8("window name length"))
+            guard n > 0 else { throw IOGateError(.malformed, "a window-relative request needs a window name (its length is 0)") }
+            guard let name = String(validating: try r.bytes(n, "window name"), as: UTF8.self) else {
+                throw IOGateError(.malformed, "the window name of a window-relative request is not UTF-8")
+            }
+            window = name
+        } else {
+            guard h.flags == 0, h.status == 0 else {
+                throw IOGateError(.malformed, "request flags and status must be 0; got flags \(h.flags), status \(h.status)")
+            }
         }
         let req: Request
         switch op {
@@ -190,7 +218,20 @@ public enum Codec {
 
     /// Encodes a request frame (length prefix included) into `w`.
     public static func encode(_ request: Request, id: UInt32, into w: inout ByteWriter) {
-        w.beginFrame(FrameHeader(opcode: request.opcode.rawValue, id: id))
+        encode(request, id: id, window: nil, into: &w)
+    }
+
+    /// Encodes a request frame; with `window` (version 3, read/write/modify/wait), a
+    /// window-relative one: `Frame.windowRelativeFlag`, the name first, and the request's address
+    /// as the offset from that window's base (docs/PROTOCOL.md section 5.10). The name must be
+    /// 1...255 bytes of UTF-8.
+    public static func encode(_ request: Request, id: UInt32, window: String?, into w: inout ByteWriter) {
+        w.beginFrame(FrameHeader(opcode: request.opcode.rawValue, flags: window == nil ? 0 : Frame.windowRelativeFlag, id: id))
+        if let window {
+            let name = window.utf8.prefix(255)
+            w.u8(UInt8(name.count))
+            w.bytes.append(contentsOf: name)
+        }
         switch request {
         case .hello(let lo, let hi):
             w.u32(Frame.magic)

@@ -37,6 +37,43 @@ public struct CompactBatchView {
         }
     }
 
+    /// Calls `body` with each operation, in order, until it returns false (a batch stopped by a
+    /// bus fault). Like `forEach`, but a loop the optimiser sees whole: nothing but the cursor.
+    @inlinable @inline(__always)
+    public func forEach(while body: (_ op: CompactOp) -> Bool) {
+        guard let start = ops.baseAddress else { return }
+        var p = start
+        var i = 0
+        while i < count {
+            let op = CompactOp(p, base: base)
+            guard body(op) else { return }
+            p += op.size
+            i &+= 1
+        }
+    }
+
+    /// Like `forEach(while:)`, with the common operation, a 32-bit read, handed to `read32` as
+    /// its address alone (no `CompactOp` is built for it); every other operation to `other`.
+    /// Either stops the loop by returning false.
+    @inlinable @inline(__always)
+    public func forEach(read32: (_ address: UInt64) -> Bool, other: (_ op: CompactOp) -> Bool) {
+        guard let start = ops.baseAddress else { return }
+        var p = start
+        var i = 0
+        while i < count {
+            let head = UInt64(littleEndian: p.loadUnaligned(as: UInt64.self))
+            if head & 0xFFFF == 0x0401 {
+                guard read32(base &+ (head >> 32)) else { return }
+                p += 8
+            } else {
+                let op = CompactOp(p, base: base)
+                guard other(op) else { return }
+                p += op.size
+            }
+            i &+= 1
+        }
+    }
+
     /// The operations as an array (for tests and the fuzzer; the daemon never builds it).
     public var array: [BatchOp] {
         var out: [BatchOp] = []
@@ -90,6 +127,13 @@ public struct CompactResultWriter {
 
     public init(_ bytes: UnsafeMutableRawBufferPointer) { self.bytes = bytes }
 
+    /// Appends a 32-bit result.
+    @inlinable @inline(__always)
+    public mutating func putWord(_ value: UInt32) {
+        bytes.storeBytes(of: value.littleEndian, toByteOffset: position, as: UInt32.self)
+        position &+= 4
+    }
+
     /// Appends the low `width` bytes of `value`.
     @inlinable @inline(__always)
     public mutating func put(_ value: UInt64, _ width: AccessWidth) {
@@ -101,6 +145,34 @@ public struct CompactResultWriter {
         }
         position &+= width.bytes
     }
+}
+
+/// The policy that `Codec.decodeCompactBatch(_:limits:policy:)` asks about each operation of a
+/// compact batch, in order, in the same pass as the shape checks (the daemon's allowlist).
+public protocol CompactBatchPolicy {
+    /// A read of `bytes` (1, 2, 4 or 8) at `address` whose shape is fine: true when allowed;
+    /// false when refused (then `refusal` says why, and no further operation is asked about).
+    mutating func checkRead(_ address: UInt64, bytes: UInt64, index: Int) -> Bool
+    /// Any operation whose shape is fine: as `checkRead`.
+    mutating func checkOther(_ op: CompactOp, index: Int) -> Bool
+    /// The refusal of the whole batch, after a check returned false.
+    var refusal: IOGateError? { get }
+    /// After a check: a range `[first, first + span]` inside which a read of width 1, 2 or 4
+    /// bytes, aligned to its width, whose shape is fine, is allowed with no further check (the
+    /// allowlist entry that allowed the last operation), or nil. The decoder checks such reads
+    /// inline and asks `checkRead` about the others. A policy with any other per-read check
+    /// returns nil.
+    var readRange: (first: UInt64, span: UInt64)? { get }
+}
+
+/// Allows everything: shape checks only.
+@usableFromInline
+struct NoCompactPolicy: CompactBatchPolicy {
+    @usableFromInline init() {}
+    @usableFromInline func checkRead(_ address: UInt64, bytes: UInt64, index: Int) -> Bool { true }
+    @usableFromInline func checkOther(_ op: CompactOp, index: Int) -> Bool { true }
+    @usableFromInline var refusal: IOGateError? { nil }
+    @usableFromInline var readRange: (first: UInt64, span: UInt64)? { (0, UInt64.max) }
 }
 
 extension Codec {
@@ -123,6 +195,36 @@ extension Codec {
 
     /// Decodes and checks the body of a compact batch (after the 8-byte header).
     public static func decodeCompactBatchBody(_ body: UnsafeRawBufferPointer, limits: Limits) throws(IOGateError) -> CompactBatchView {
+        var none = NoCompactPolicy()
+        return try decodeCompactBatchBody(body, limits: limits, policy: &none)
+    }
+
+    /// Decodes a compact batch payload (header included) like `decodeCompactBatch(_:limits:)` and,
+    /// in the same pass, asks `policy` about each operation in order until it refuses one. A
+    /// malformed operation anywhere still wins over a refusal (the shape of every operation is
+    /// checked first, as with two passes); otherwise the first refusal is thrown. One pass over the
+    /// operations instead of two.
+    @inlinable
+    public static func decodeCompactBatch<P: CompactBatchPolicy>(
+        _ payload: UnsafeRawBufferPointer, limits: Limits, policy: inout P
+    ) throws(IOGateError) -> (FrameHeader, CompactBatchView) {
+        let h = try header(payload)
+        guard h.opcode == Opcode.compactBatch.rawValue else {
+            throw IOGateError(.malformed, "opcode \(hex(UInt64(h.opcode))) is not a compact batch")
+        }
+        guard h.flags == 0, h.status == 0 else {
+            throw IOGateError(.malformed, "request flags and status must be 0; got flags \(h.flags), status \(h.status)")
+        }
+        return (
+            h, try decodeCompactBatchBody(UnsafeRawBufferPointer(rebasing: payload[Frame.headerSize...]), limits: limits, policy: &policy)
+        )
+    }
+
+    /// The body (after the 8-byte header) of `decodeCompactBatch(_:limits:policy:)`.
+    @inlinable
+    public static func decodeCompactBatchBody<P: CompactBatchPolicy>(
+        _ body: UnsafeRawBufferPointer, limits: Limits, policy: inout P
+    ) throws(IOGateError) -> CompactBatchView {
         var r = ByteReader(body)
         let count = try r.u32("compact batch count")
         try r.zeros(4, "compact batch reserved field")
@@ -135,13 +237,35 @@ extension Codec {
         // No offset can wrap when base + (2^32 - 1) + 7 fits: then reads need no per-operation check.
         let mayWrap = base > UInt64.max - UInt64(UInt32.max) - 7
         var position = 0, results = 0, i = 0
+        var allowed = true
+        // The policy's read range, in locals: a read inside it is checked here with three compares.
+        var (first, span) = policy.readRange ?? (1, 0)
         if let p = ops.baseAddress {
             while i < n {
+                // The fastest path, a run of 32-bit reads inside the policy's read range: per
+                // operation one load and five compares, everything else in registers.
+                if allowed && !mayWrap {
+                    let end = min(n, i &+ (ops.count &- position) / 8)
+                    while i < end {
+                        let head = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: position, as: UInt64.self))
+                        let address = base &+ (head >> 32), offset = address &- first
+                        guard head & 0xFFFF_FFFF == 0x0401, address & 3 == 0, offset <= span, span &- offset >= 3 else { break }
+                        results &+= 4
+                        position &+= 8
+                        i &+= 1
+                    }
+                    if i == n { break }
+                }
                 // The fast path: a read of a valid width, zero padding, in bounds (one load, a few compares).
                 if ops.count &- position >= 8 {
                     let head = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: position, as: UInt64.self))
                     let width = (head >> 8) & 0xFF
                     if head & 0xFFFF_00FF == 1, width <= 8, (0x116 as UInt64) >> width & 1 == 1, !mayWrap {
+                        let address = base &+ (head >> 32), offset = address &- first
+                        if allowed && !(width != 8 && address & (width &- 1) == 0 && offset <= span && span &- offset >= width &- 1) {
+                            allowed = policy.checkRead(address, bytes: width, index: i)
+                            (first, span) = policy.readRange ?? (1, 0)
+                        }
                         results &+= Int(truncatingIfNeeded: width)
                         position &+= 8
                         i &+= 1
@@ -149,6 +273,10 @@ extension Codec {
                     }
                 }
                 let (size, resultSize) = try checkCompactOp(ops, at: position, index: i, base: base, count: count)
+                if allowed {
+                    allowed = policy.checkOther(CompactOp(p + position, base: base), index: i)
+                    (first, span) = policy.readRange ?? (1, 0)
+                }
                 position &+= size
                 results &+= resultSize
                 i &+= 1
@@ -160,10 +288,12 @@ extension Codec {
                 "compact batch of \(count) operations: \(ops.count - position) unexpected bytes after operation #\(n - 1) (does the count match the operations?)"
             )
         }
+        if !allowed, let refusal = policy.refusal { throw refusal }
         return CompactBatchView(count: n, base: base, resultBytes: results, ops: ops)
     }
 
     /// Checks the compact operation at `position` of `ops`; returns its size and result bytes.
+    @usableFromInline
     static func checkCompactOp(_ ops: UnsafeRawBufferPointer, at position: Int, index i: Int, base: UInt64, count: UInt32)
         throws(IOGateError) -> (Int, Int)
     {
@@ -214,6 +344,45 @@ extension Codec {
                     .badWidth, "compact batch operation #\(i): mask \(hex(mask)) or value \(hex(value)) does not fit in \(width.bits) bits")
             }
             return (size, width.bytes)
+        }
+    }
+
+    /// Encodes a compact batch request frame of 32-bit reads only (every operation `.read` of
+    /// `.word`, each address within `base ..< base + 2^32`): the common batch, in one tight pass.
+    /// The bytes are those `encode(.compactBatch(base:ops:), id:into:)` writes.
+    public static func encodeCompactWordReads(_ ops: [BatchOp], base: UInt64, id: UInt32, into w: inout ByteWriter) {
+        w.beginFrame(FrameHeader(opcode: Opcode.compactBatch.rawValue, id: id))
+        w.u32(UInt32(truncatingIfNeeded: ops.count))
+        w.u32(0)
+        w.u64(base)
+        w.append(count: ops.count &* 8) { p in
+            guard let out = p.baseAddress else { return }
+            ops.withUnsafeBufferPointer { ops in
+                for i in 0..<ops.count {
+                    let head = 0x0401 | (ops[i].address &- base) << 32
+                    out.storeBytes(of: head.littleEndian, toByteOffset: i &* 8, as: UInt64.self)
+                }
+            }
+        }
+        w.endFrame()
+    }
+
+    /// Decodes the body of a compact batch response to `count` 32-bit reads (see
+    /// `encodeCompactWordReads`): one value per operation.
+    public static func decodeCompactWordResults(_ r: inout ByteReader, count: Int) throws(IOGateError) -> [UInt64] {
+        let n = Int(try r.u32("batch count"))
+        _ = try r.u32("reserved")
+        guard n == count else { throw IOGateError(.malformed, "batch response has \(n) results for \(count) operations") }
+        guard r.remaining == 4 &* n else {
+            throw IOGateError(.malformed, "compact batch response has \(r.remaining) bytes of results; \(count) operations need \(4 * n)")
+        }
+        let p = r.bytes, start = r.position
+        try r.skip(4 &* n, "batch results")
+        return [UInt64](unsafeUninitializedCapacity: n) { out, initialized in
+            for i in 0..<n {
+                out[i] = UInt64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: start &+ i &* 4, as: UInt32.self)))
+            }
+            initialized = n
         }
     }
 

@@ -35,11 +35,18 @@ public enum BatchKind: UInt8, Sendable {
 /// Framing constants of protocol version 1. See docs/PROTOCOL.md.
 public enum Frame {
     /// The highest protocol version this build speaks. Version 2 is version 1 plus the compact
-    /// batch (`0x21`); version 3 adds the grants list (`0x03`) and typed details in error
-    /// responses (`errorDetailsSince`); a hello gets the highest version both sides speak.
+    /// batch (`0x21`); version 3 adds the grants list (`0x03`), typed details in error responses
+    /// (`errorDetailsSince`) and window-relative requests (`windowRelativeFlag`); a hello gets the
+    /// highest version both sides speak.
     public static let version: UInt16 = 3
     /// The first version whose error responses carry typed details after the message.
     public static let errorDetailsSince: UInt16 = 3
+    /// The lowest protocol version in which requests may set `windowRelativeFlag`.
+    public static let windowRelativeSince: UInt16 = 3
+    /// Request flag (version 3): the body starts with a window name (`u8` length, then that many
+    /// bytes of UTF-8) and the request's `address` field is an offset from that granted window's
+    /// base. Read, write, modify and wait only; docs/PROTOCOL.md section 5.10.
+    public static let windowRelativeFlag: UInt8 = 0x02
     /// The lowest protocol version this build speaks.
     public static let minVersion: UInt16 = 1
     /// `"IOGT"` read as a little-endian UInt32, at the start of every hello.

@@ -12,21 +12,23 @@ public final class Executor {
     public let client: ClientIdentity
     /// The client's command name, for the audit log.
     public let command: String
-    var allowlist: Allowlist
+    // An executor serves one connection and is used by that connection's thread only, so the
+    // runtime's dynamic exclusivity checks on its mutable state are skipped (hot on every request).
+    @exclusivity(unchecked) var allowlist: Allowlist
     /// For each allowlist entry, the served window that holds it.
-    var entryWindows: [ServedWindow]
-    var generation: Int
+    @exclusivity(unchecked) var entryWindows: [ServedWindow]
+    @exclusivity(unchecked) var generation: Int
     /// Whether any entry of the allowlist is a pin or bit grant: when not (most clients), every
     /// path skips the mask checks after one test of this flag.
-    var hasMasks = false
-    var batchWindows: [ServedWindow] = []
+    @exclusivity(unchecked) var hasMasks = false
+    @exclusivity(unchecked) var batchWindows: [ServedWindow] = []
     /// The batch's modifies that write guards must judge: their decision depends on the register's
     /// current value, so they are checked under the batch's locks, just before it runs.
-    var batchLockedGuards: [LockedGuardCheck] = []
+    @exclusivity(unchecked) var batchLockedGuards: [LockedGuardCheck] = []
     /// The batch's operations that go through a pin or bit grant and run differently from what
     /// they ask (a plain write as a masked read-modify-write, a modify storing only granted bits),
     /// in operation order. Empty for most batches: then the batch runs on the unchanged fast path.
-    var batchMasked: [MaskedBatchOp] = []
+    @exclusivity(unchecked) var batchMasked: [MaskedBatchOp] = []
     /// Whether accesses are traced or audited (fixed for the daemon's life): when not, the hot
     /// paths skip `Daemon.observe` entirely.
     let observing: Bool
@@ -57,6 +59,24 @@ public final class Executor {
                 name: e.window ?? "", base: e.range.base, length: e.range.length, access: e.access,
                 model: w?.model?.rawValue ?? "", pins: UInt16(clamping: w?.pins ?? 0))
         }
+    }
+
+    /// The physical address `offset` bytes into this client's granted window `name` (protocol
+    /// version 3 window-relative requests). A name lookup and a bound, not an allowlist check: the
+    /// access at the address is checked as any other.
+    public func resolve(window name: String, offset: UInt64) throws(IOGateError) -> UInt64 {
+        guard let e = allowlist.entries.first(where: { $0.window == name }) else {
+            let names = allowlist.entries.compactMap(\.window).filter { !$0.isEmpty }
+            throw IOGateError(
+                .notFound,
+                "no window named '\(name)' is granted to you; your windows: \(names.isEmpty ? "none with names" : names.joined(separator: ", "))"
+            )
+        }
+        guard offset < e.range.length else {
+            throw IOGateError(
+                .outsideAllowlist, "offset \(hex(offset)) is past the end of window '\(name)' (length \(hex(e.range.length)))")
+        }
+        return e.range.base &+ offset
     }
 
     /// The windows list with what of each entry is granted: the whole range, pins, or bits.
@@ -360,6 +380,17 @@ public final class Executor {
         try batch.forEach { (i, op) throws(IOGateError) in _ = try checker.check(op, index: i) }
     }
 
+    /// Decodes a compact batch request in place and checks every operation's shape and policy in
+    /// one pass (`Codec.decodeCompactBatch(_:limits:policy:)` with this client's `BatchChecker`):
+    /// what `Codec.decodeCompactBatch` then `validate` do, with the same outcome and errors.
+    public func decodeAndValidate(_ payload: UnsafeRawBufferPointer, limits: Limits) throws(IOGateError) -> (
+        FrameHeader, CompactBatchView
+    ) {
+        var checker = BatchChecker(self)
+        defer { (batchWindows, batchLockedGuards, batchMasked) = (checker.windows, checker.lockedGuards, checker.masked) }
+        return try Codec.decodeCompactBatch(payload, limits: limits, policy: &checker)
+    }
+
     /// Runs a compact batch that `validate` accepted (see `withBatchLocks`). Writes one result per
     /// read and modify into `results`.
     @discardableResult
@@ -377,15 +408,61 @@ public final class Executor {
             }
         }
         return withBatchLocks { region in
+            if let region {
+                Executor.runDirect(batch, region.accessor, &out)
+                return
+            }
             batch.forEach { _, op in
-                if let region, op.head & 0xFFFF == 0x0401 {  // a 32-bit read, the common register access
-                    out.put(region.load(op.address, .word), .word)
-                    return
-                }
-                let v = runLocked(op, region)
+                let v = runLocked(op, nil)
                 if op.kind != .write { out.put(v, op.width) }
             }
         }
+    }
+
+    /// The compact batch's loop in the common case (one mapped window, nothing observed): every
+    /// access inlined through the region's `RegionAccessor` (no call, no reference counting), with
+    /// one bus-fault guard for the whole batch: a fault pending from before runs nothing, and the
+    /// first access that faults stops the batch there (the operations before it took effect; it
+    /// and those after it did not run), leaving the fault for `withBatchLocks` to return.
+    @inline(__always)
+    static func runDirect(_ batch: CompactBatchView, _ region: RegionAccessor, _ out: inout CompactResultWriter) {
+        if BusFault.isPending { return }
+        var faulted: Int32 = 0
+        batch.forEach { (address: UInt64) -> Bool in  // a 32-bit read, the common register access
+            let v = region.tryLoad32(address, &faulted)
+            guard faulted == 0 else { return stop(at: address) }
+            out.putWord(v)
+            return true
+        } other: { (op: CompactOp) -> Bool in
+            let width = op.width
+            switch op.kind {
+            case .read:
+                let v = region.tryLoad(op.address, width, &faulted)
+                guard faulted == 0 else { return stop(at: op) }
+                out.put(v, width)
+            case .write:
+                region.tryStore(op.address, width, op.value, &faulted)
+                guard faulted == 0 else { return stop(at: op) }
+            case .modify:
+                let old = region.tryLoad(op.address, width, &faulted)
+                guard faulted == 0 else { return stop(at: op) }  // nothing is stored after a failed load
+                let mask = op.mask
+                region.tryStore(op.address, width, (old & ~mask) | (op.value & mask), &faulted)
+                guard faulted == 0 else { return stop(at: op) }
+                out.put(old, width)
+            }
+            return true
+        }
+    }
+
+    /// Records the fault of `op` for `withBatchLocks`; the batch stops.
+    static func stop(at op: CompactOp) -> Bool { stop(at: op.address) }
+
+    /// Records a fault at `address` for `withBatchLocks`; the batch stops.
+    @inline(never)
+    static func stop(at address: UInt64) -> Bool {
+        BusFault.note(address)
+        return false
     }
 }
 
@@ -407,6 +484,8 @@ struct BatchChecker {
     var windows: [ServedWindow]
     /// The modifies whose write guards run under the batch's locks (see `Executor.batchLockedGuards`).
     var lockedGuards: [LockedGuardCheck] = []
+    /// Why the batch was refused (`CompactBatchPolicy`).
+    var refusal: IOGateError?
     /// The operations through pin or bit grants that run differently (see `Executor.batchMasked`).
     var masked: [MaskedBatchOp] = []
     /// The cached entry: its first byte, `last - first`, whether it is writable; entry -1 for none.
@@ -478,6 +557,44 @@ struct BatchChecker {
     /// The error of a batch refused because of operation `index`.
     static func refusal(_ error: IOGateError, index: Int) -> IOGateError {
         error.inBatch(operation: index, prefix: "batch operation #\(index) refused, nothing was run: ")
+    }
+}
+
+extension BatchChecker: CompactBatchPolicy {
+    /// A read whose shape the decoder checked: inside the cached entry, only its alignment and
+    /// extent are compared; otherwise `checkFully`.
+    @inline(__always)
+    mutating func checkRead(_ address: UInt64, bytes size: UInt64, index: Int) -> Bool {
+        let offset = address &- first
+        if cachedEntry >= 0, address & (size &- 1) == 0, offset <= span, span &- offset >= size &- 1,
+            size != 8 || AccessWidth.doubleIsSingleAccess
+        {
+            return true
+        }
+        return refuseOrAllow(index) { (c: inout BatchChecker) throws(IOGateError) in
+            _ = try c.checkFully(
+                BatchOp.read(address, width: AccessWidth(rawValue: UInt8(truncatingIfNeeded: size)) ?? .byte), index: index)
+        }
+    }
+
+    @inline(__always)
+    mutating func checkOther(_ op: CompactOp, index: Int) -> Bool {
+        refuseOrAllow(index) { (c: inout BatchChecker) throws(IOGateError) in _ = try c.check(op, index: index) }
+    }
+
+    /// The cached entry: reads inside it need only their alignment and extent checked (as in `check`).
+    /// Never a pin or bit grant's entry (`checkFully` caches none), so their reads are each checked.
+    var readRange: (first: UInt64, span: UInt64)? { cachedEntry >= 0 ? (first, span) : nil }
+
+    /// Runs a throwing check; a refusal is kept in `refusal` and answered false.
+    mutating func refuseOrAllow(_ index: Int, _ body: (inout BatchChecker) throws(IOGateError) -> Void) -> Bool {
+        do {
+            try body(&self)
+            return true
+        } catch {
+            refusal = error
+            return false
+        }
     }
 }
 

@@ -83,6 +83,22 @@ struct BusFaultTests {
         #expect(batch?.code == .busFault)
         #expect(bytes(of: memory, at: 0x20, count: 8) == [0x11, 0, 0, 0, 0, 0, 0, 0])
 
+        // The inlined loop of a compact batch of reads (one guard per batch): the fault at
+        // operation 300 stops it with that operation's address; a modify that faults stores nothing.
+        let reads = (0..<512).map { BatchOp.read($0 == 300 ? 0x1F00 : 0x40 + UInt64($0 % 16) * 4) }
+        let readFault = failure { _ = try c.batch(reads) }
+        #expect(readFault?.code == .busFault && readFault?.message.contains("0x1F00") == true, "\(String(describing: readFault))")
+        let modifyFault = failure {
+            _ = try c.batch { b in
+                b.write(0x28, 0x33)
+                b.modify(0x1F04, mask: 0xFF, value: 0x44)
+                b.write(0x2C, 0x55)
+            }
+        }
+        #expect(modifyFault?.code == .busFault && modifyFault?.message.contains("0x1F04") == true)
+        #expect(bytes(of: memory, at: 0x28, count: 8) == [0x33, 0, 0, 0, 0, 0, 0, 0])
+        #expect(try c.batch((0..<64).map { BatchOp.read(0x20 + UInt64($0 % 4) * 4) }).prefix(4) == [0x11, 0, 0x33, 0])
+
         // The CLI reports it as a failed operation (exit 1), and the daemon is still alive.
         let cli = try iogate(daemon.socket, ["read", "0x1000"])
         #expect(cli.status == 1)

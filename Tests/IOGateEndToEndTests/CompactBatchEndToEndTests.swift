@@ -111,9 +111,11 @@ final class CompactBatchEndToEndTests {
         #expect(firstStatus(reply) == IOGateError.Code.unknownOperation.rawValue)
         #expect(String(decoding: reply, as: UTF8.self).contains("needs protocol version 2"))
         #expect(bytes(of: memory, at: Self.rw + 0x300, count: 4) == le(0xCAFE, 4))
-        // Hello ranges: 2...2 gets 2; one past this daemon's highest version shares nothing and is refused.
+        // Hello ranges: 2...2 gets exactly 2, 1...9 this daemon's highest; one past it shares nothing and is refused.
         let v2 = rawExchange(daemon.socket, frame(.hello(minVersion: 2, maxVersion: 2), id: 1))
         #expect(v2.count == 28 && v2[12] == 2)
+        let v3 = rawExchange(daemon.socket, frame(.hello(minVersion: 1, maxVersion: 9), id: 1))
+        #expect(v3.count == 28 && v3[12] == Frame.version)
         let none = rawExchange(daemon.socket, frame(.hello(minVersion: Frame.version + 1, maxVersion: 9), id: 1))
         #expect(firstStatus(none, skipHello: false) == IOGateError.Code.unsupportedVersion.rawValue)
     }

@@ -324,6 +324,10 @@ final class BenchRun {
         }
         record("write_p50_us_audit_none", BenchSystem.median(quiet) / 1000)
         record("write_p50_us_audit_writes", BenchSystem.median(logged) / 1000)
+        record("audit_write_ratio", self["write_p50_us_audit_writes"] / self["write_p50_us_audit_none"])
+        // Issue 15's names for figures recorded above under their first names (both kept).
+        record("cli_process_per_s", self["iogate_cli_per_s"])
+        record("devmem_process_per_s", self["process_per_access_per_s"])
     }
 
     subscript(_ key: String) -> Double {

@@ -1,3 +1,4 @@
+import CIOGateAffinity
 import Glibc
 import IOGate
 import IOGateSystem
@@ -11,15 +12,8 @@ enum BenchSystem {
     /// The CPUs this thread may run on.
     static func affinity(_ tid: pid_t = 0) -> [Int] {
         var set = [UInt8](repeating: 0, count: 128)
-        guard let get = affinityCall("sched_getaffinity"), get(tid, set.count, &set) == 0 else { return [] }
+        guard iogate_get_affinity(tid, set.count, &set) == 0 else { return [] }
         return (0..<(set.count * 8)).filter { set[$0 / 8] & (1 << ($0 % 8)) != 0 }
-    }
-
-    typealias AffinityCall = @convention(c) (pid_t, Int, UnsafeMutableRawPointer?) -> Int32
-
-    /// glibc's `sched_{get,set}affinity`, which the Swift Glibc module hides behind `_GNU_SOURCE`.
-    static func affinityCall(_ name: String) -> AffinityCall? {
-        dlsym(nil, name).map { unsafeBitCast($0, to: AffinityCall.self) }
     }
 
     /// Restricts one thread (`tid`; 0 = the calling thread) to `cpus`. Threads and processes it
@@ -28,8 +22,7 @@ enum BenchSystem {
     static func pin(_ tid: pid_t = 0, to cpus: [Int]) -> Bool {
         var set = [UInt8](repeating: 0, count: 128)
         for c in cpus where c / 8 < set.count { set[c / 8] |= UInt8(1 << (c % 8)) }
-        guard let setAffinity = affinityCall("sched_setaffinity") else { return false }
-        return setAffinity(tid, set.count, &set) == 0
+        return iogate_set_affinity(tid, set.count, &set) == 0
     }
 
     /// Restricts every thread of process `pid` to `cpus` (what `taskset -a -p` does).
