@@ -234,6 +234,7 @@ public final class IOGateClient {
         if serverHello.version >= Opcode.compactBatch.sinceVersion, let first = ops.first {
             var low = first.address, high = first.address
             var other: UInt8 = 0  // non-zero when some operation is not a 32-bit read
+            // SAFETY: the array's own storage, read in bounds (0..<ops.count) during the call.
             ops.withUnsafeBufferPointer { ops in
                 for op in ops {
                     low = min(low, op.address)
@@ -302,6 +303,7 @@ public final class IOGateClient {
     /// already in the receive buffer (it may have answered and closed first: too many clients, a
     /// refused hello), kept for `receiveResponse`.
     func send() throws(IOGateError) {
+        // SAFETY: the request buffer's own storage, sent during the call.
         let sendFailure: Errno? = out.bytes.withUnsafeBytes { p in
             do throws(Errno) {
                 try Descriptor.sendAll(fd, p)
@@ -331,9 +333,12 @@ public final class IOGateClient {
             length = try receiveFrame()
         }
         let payload = Frame.prefixSize..<(Frame.prefixSize + length)
+        // SAFETY: `payload` and `body` lie inside inBuf (receiveFrame checked the length against it); the
+        // views are used only inside these closures.
         let header = try typedThrows { try inBuf.withUnsafeBytes { try Codec.header(UnsafeRawBufferPointer(rebasing: $0[payload])) } }
         let body = (payload.lowerBound + Frame.headerSize)..<payload.upperBound
         if header.status != 0 {
+            // SAFETY: as above; decodeError copies the body at once.
             throw inBuf.withUnsafeBytes { Codec.decodeError(status: header.status, body: UnsafeRawBufferPointer(rebasing: $0[body])) }
         }
         guard header.id == id, header.opcode == opcode else {
@@ -348,6 +353,7 @@ public final class IOGateClient {
     func receiveFrame() throws(IOGateError) -> Int {
         if inStart > 0 {
             let (s, e) = (inStart, inEnd)
+            // SAFETY: s <= e <= inBuf.count, so both ranges lie in the buffer (copyMemory allows overlap).
             inBuf.withUnsafeMutableBytes { p in p.baseAddress!.copyMemory(from: p.baseAddress! + s, byteCount: e - s) }
             inEnd -= inStart
             inStart = 0
@@ -355,6 +361,7 @@ public final class IOGateClient {
         var length = -1
         while true {
             if length < 0 && inEnd >= Frame.prefixSize {
+                // SAFETY: inEnd >= 4 bytes are buffered, so the length prefix lies inside inBuf.
                 length = inBuf.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))) }
                 guard length >= Frame.headerSize, length <= responseLimit else {
                     throw IOGateError(.malformed, "daemon sent a frame of length \(length)")
@@ -365,6 +372,7 @@ public final class IOGateClient {
             }
             if length >= 0 && inEnd >= Frame.prefixSize + length { break }
             let end = inEnd
+            // SAFETY: receive writes inside the buffer, from `end` (<= its count) on.
             let n = inBuf.withUnsafeMutableBytes { p in (try? Descriptor.receive(fd, into: p, at: end)) ?? -1 }
             if n <= 0 { throw IOGateError(.unreachable, "iogated closed the connection") }
             inEnd += n
@@ -385,6 +393,7 @@ struct ResponseBody {
 
     mutating func withReader<T>(_ body: (inout ByteReader) throws(IOGateError) -> T) throws(IOGateError) -> T {
         try typedThrows {
+            // SAFETY: `range` lies inside inBuf; the reader lives only inside this closure.
             try client.inBuf.withUnsafeBytes { p in
                 var r = ByteReader(UnsafeRawBufferPointer(rebasing: p[range]))
                 return try body(&r)

@@ -143,9 +143,12 @@ public final class MappedRegion: RegisterSpace {
 /// Callers guarantee that every address lies inside the region's range and is aligned to the
 /// width (the policy checked it), so the access cannot leave its chunk.
 public struct RegionAccessor {
+    // SAFETY: one cell per chunk, allocated in init and freed in `release()` by the owning region, which
+    // outlives every accessor it hands out.
     @usableFromInline let biases: UnsafeMutablePointer<Int>
     @usableFromInline let firstChunkBase: UInt64
 
+    // SAFETY: `pointers` are the region's live mappings, one per chunk.
     init(chunks: [Chunk], pointers: [UnsafeMutableRawPointer]) {
         firstChunkBase = chunks[0].base
         biases = .allocate(capacity: chunks.count)

@@ -2,9 +2,13 @@ import IOGateCore
 
 /// Reads little-endian integers from a byte buffer, failing cleanly at the end.
 public struct ByteReader {
+    // SAFETY: a view valid only inside the `withUnsafeBytes` closure that made it; every reader in this
+    // package is made and dropped inside one (Session.handle, IOGateClient.withReader), and every read
+    // is bounds-checked by `need` first.
     public let bytes: UnsafeRawBufferPointer
     public internal(set) var position: Int
 
+    // SAFETY: see `bytes`.
     public init(_ bytes: UnsafeRawBufferPointer, position: Int = 0) {
         self.bytes = bytes
         self.position = position
@@ -88,6 +92,7 @@ public struct ByteWriter {
     }
 
     @inline(__always) public mutating func u8(_ v: UInt8) { bytes.append(v) }
+    // SAFETY: (u16, u32, u64) a copy of the value's own bytes, appended during the call.
     @inline(__always) public mutating func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
     @inline(__always) public mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
     @inline(__always) public mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
@@ -108,6 +113,7 @@ public struct ByteWriter {
     /// Appends `n` bytes filled in place by `fill` (zeroed first): one growth check for a whole
     /// batch instead of one per field, which is what makes 4,096-operation batches cheap.
     @inline(__always)
+    // SAFETY: `fill` gets exactly the n zeroed bytes just appended, valid only during the call.
     public mutating func append(count n: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) {
         let start = bytes.count
         bytes.append(contentsOf: repeatElement(0, count: n))
@@ -120,12 +126,14 @@ public struct ByteWriter {
         // The length placeholder and the header in one append (it was five: every response pays it).
         let prefix = UInt64(header.opcode) << 32 | UInt64(header.flags) << 40 | UInt64(header.status) << 48
         let twelve = (prefix.littleEndian, header.id.littleEndian)
+        // SAFETY: the first 12 bytes of a 16-byte tuple, copied during the call.
         withUnsafeBytes(of: twelve) { bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[0..<12])) }
     }
 
     /// Writes the length prefix of the frame begun by `beginFrame`.
     public mutating func endFrame() {
         let n = UInt32(bytes.count - Frame.prefixSize).littleEndian
+        // SAFETY: the 4 bytes of a UInt32, copied over the 4-byte prefix beginFrame wrote.
         withUnsafeBytes(of: n) { p in for i in 0..<4 { bytes[i] = p[i] } }
     }
 }

@@ -16,6 +16,9 @@ public enum Codec {
     }
 
     /// Decodes the header at the start of a payload (the bytes after the length prefix).
+    // SAFETY: the decoders below read `payload` only through ByteReader or loadUnaligned at offsets
+    // checked against its count, and keep no pointer past their return (except CompactBatchView:
+    // see there).
     public static func header(_ payload: UnsafeRawBufferPointer) throws(IOGateError) -> FrameHeader {
         var r = ByteReader(payload)
         return FrameHeader(opcode: try r.u8("opcode"), flags: try r.u8("flags"), status: try r.u16("status"), id: try r.u32("id"))
@@ -24,6 +27,7 @@ public enum Codec {
     // MARK: Requests
 
     /// Decodes a request payload (header included).
+    // SAFETY: see header(_:).
     public static func decodeRequest(_ payload: UnsafeRawBufferPointer, limits: Limits) throws(IOGateError) -> (FrameHeader, Request) {
         var ops: [BatchOp] = []
         let (h, req) = try decodeRequest(payload, limits: limits, batchOps: &ops)
@@ -35,6 +39,7 @@ public enum Codec {
     /// go into `batchOps` (emptied first, its storage reused from call to call) and the returned
     /// request is `.batch([])`. The daemon's sessions use this so a batch allocates nothing.
     public static func decodeRequest(
+        // SAFETY: see header(_:).
         _ payload: UnsafeRawBufferPointer, limits: Limits, batchOps: inout [BatchOp]
     ) throws(IOGateError) -> (FrameHeader, Request) {
         var window: String?
@@ -47,6 +52,7 @@ public enum Codec {
     /// offset from that window's base (docs/PROTOCOL.md section 5.10). Otherwise `window` is nil,
     /// and any flag is refused exactly as in versions 1 and 2.
     public static func decodeRequest(
+        // SAFETY: see header(_:).
         _ payload: UnsafeRawBufferPointer, limits: Limits, batchOps: inout [BatchOp], window: inout String?,
         windowRelative: Bool
     ) throws(IOGateError) -> (FrameHeader, Request) {
@@ -148,6 +154,8 @@ public enum Codec {
             try r.skip(Int(count) * Frame.batchOpSize, "batch operations")
             req = .batch([])
         case .compactBatch:
+            // SAFETY: the rest of the reader's buffer, which outlives this call; the view is turned into
+            // operations here and dropped.
             let view = try decodeCompactBatchBody(UnsafeRawBufferPointer(rebasing: r.bytes[r.position...]), limits: limits)
             try r.skip(r.remaining, "compact batch operations")
             req = .compactBatch(base: view.base, ops: view.array)
@@ -161,6 +169,8 @@ public enum Codec {
     /// Throws naming `what` and the bytes unless the `count` bytes at `offset` are all zero. The
     /// name is built only for the error: this runs once per batch operation.
     @inline(__always)
+    // SAFETY: (checkZero, refuseNonZero, decodeBatchOp, store) callers pass offsets whose whole
+    // field lies inside `p` (the frame size was checked against the operation count first).
     static func checkZero(_ p: UnsafeRawBufferPointer, at offset: Int, count: Int, _ what: @autoclosure () -> String) throws(IOGateError) {
         var any: UInt8 = 0
         for i in offset..<(offset + count) { any |= p[i] }
@@ -168,6 +178,7 @@ public enum Codec {
         try refuseNonZero(p, at: offset, count: count, what())
     }
 
+    // SAFETY: see checkZero.
     static func refuseNonZero(_ p: UnsafeRawBufferPointer, at offset: Int, count: Int, _ what: String) throws(IOGateError) {
         let got = p[offset..<(offset + count)].map { String($0, radix: 16, uppercase: true) }.map { $0.count == 1 ? "0" + $0 : $0 }
         throw IOGateError(
@@ -184,6 +195,7 @@ public enum Codec {
     /// Decodes the 32-byte batch operation at `offset`, which the caller has checked is in bounds.
     /// Reads straight from the frame: no reader state, one bounds check per field.
     @inline(__always)
+    // SAFETY: see checkZero.
     static func decodeBatchOp(_ p: UnsafeRawBufferPointer, at offset: Int, index i: Int) throws(IOGateError) -> BatchOp {
         let kindByte = p[offset]
         guard let kind = BatchKind(rawValue: kindByte) else {
@@ -286,6 +298,7 @@ public enum Codec {
 
     /// Writes one 32-byte batch operation at `offset` of zeroed bytes (padding stays zero).
     @inline(__always)
+    // SAFETY: see checkZero.
     static func store(_ op: BatchOp, into p: UnsafeMutableRawBufferPointer, at offset: Int) {
         p[offset] = op.kind.rawValue
         p[offset + 1] = op.width.rawValue
@@ -373,6 +386,7 @@ public enum Codec {
 
     /// Turns an error response's status and body into the daemon's error: the message, and the
     /// typed details after a zero byte when the daemon sent them (version 3).
+    // SAFETY: `body` is copied into an array at once.
     public static func decodeError(status: UInt16, body: UnsafeRawBufferPointer) -> IOGateError {
         let bytes = Array(body)
         let end = bytes.firstIndex(of: 0) ?? bytes.count

@@ -14,9 +14,13 @@ public struct CompactBatchView {
     /// Bytes of results in the response: `width` per read and per modify, none per write.
     public let resultBytes: Int
     /// The operations' bytes (the body after its 16-byte header).
+    // SAFETY: a view of the request frame, valid only inside the `withUnsafeBytes` closure that decoded
+    // it: the session decodes, validates, runs and answers a compact batch inside one closure and
+    // keeps no view afterwards. Shape checks ran over every operation before any is read here.
     @usableFromInline let ops: UnsafeRawBufferPointer
 
     @usableFromInline
+    // SAFETY: see `ops`.
     init(count: Int, base: UInt64, resultBytes: Int, ops: UnsafeRawBufferPointer) {
         self.count = count
         self.base = base
@@ -89,9 +93,12 @@ public struct CompactOp: BatchOperation {
     public let head: UInt64
     /// The operation's address: base + offset (checked not to wrap).
     public let address: UInt64
+    // SAFETY: points at one shape-checked operation inside a CompactBatchView's `ops`, whose lifetime
+    // rule it shares; `size` bytes from `p` are in bounds.
     @usableFromInline let p: UnsafeRawPointer
 
     @inlinable @inline(__always)
+    // SAFETY: see `p`.
     init(_ p: UnsafeRawPointer, base: UInt64) {
         self.p = p
         head = UInt64(littleEndian: p.loadUnaligned(as: UInt64.self))
@@ -122,9 +129,12 @@ public struct CompactOp: BatchOperation {
 /// Writes a compact batch's results into the response: `width` little-endian bytes per read and
 /// per modify, none per write. The buffer is `CompactBatchView.resultBytes` long.
 public struct CompactResultWriter {
+    // SAFETY: the response's result area (resultBytes long, reserved by ByteWriter.append(count:)),
+    // valid inside that call; results are written in order and never past it.
     @usableFromInline let bytes: UnsafeMutableRawBufferPointer
     @usableFromInline var position = 0
 
+    // SAFETY: see `bytes`.
     public init(_ bytes: UnsafeMutableRawBufferPointer) { self.bytes = bytes }
 
     /// Appends a 32-bit result.
@@ -180,6 +190,8 @@ extension Codec {
     /// the count against `maxBatch`, every operation's kind, width and size, mask and value
     /// fitting the width, `base + offset` (and the access's last byte) not passing 2^64, and
     /// that the operations fill the body exactly. Errors name the operation's index.
+    // SAFETY: (the decoders below) read `payload` at offsets checked against its count; the view
+    // they return follows CompactBatchView's lifetime rule.
     public static func decodeCompactBatch(_ payload: UnsafeRawBufferPointer, limits: Limits) throws(IOGateError) -> (
         FrameHeader, CompactBatchView
     ) {
@@ -190,10 +202,12 @@ extension Codec {
         guard h.flags == 0, h.status == 0 else {
             throw IOGateError(.malformed, "request flags and status must be 0; got flags \(h.flags), status \(h.status)")
         }
+        // SAFETY: the header size was checked against the payload's count above.
         return (h, try decodeCompactBatchBody(UnsafeRawBufferPointer(rebasing: payload[Frame.headerSize...]), limits: limits))
     }
 
     /// Decodes and checks the body of a compact batch (after the 8-byte header).
+    // SAFETY: see decodeCompactBatch.
     public static func decodeCompactBatchBody(_ body: UnsafeRawBufferPointer, limits: Limits) throws(IOGateError) -> CompactBatchView {
         var none = NoCompactPolicy()
         return try decodeCompactBatchBody(body, limits: limits, policy: &none)
@@ -206,6 +220,7 @@ extension Codec {
     /// operations instead of two.
     @inlinable
     public static func decodeCompactBatch<P: CompactBatchPolicy>(
+        // SAFETY: see decodeCompactBatch.
         _ payload: UnsafeRawBufferPointer, limits: Limits, policy: inout P
     ) throws(IOGateError) -> (FrameHeader, CompactBatchView) {
         let h = try header(payload)
@@ -216,6 +231,7 @@ extension Codec {
             throw IOGateError(.malformed, "request flags and status must be 0; got flags \(h.flags), status \(h.status)")
         }
         return (
+            // SAFETY: the header size was checked against the payload's count above.
             h, try decodeCompactBatchBody(UnsafeRawBufferPointer(rebasing: payload[Frame.headerSize...]), limits: limits, policy: &policy)
         )
     }
@@ -223,6 +239,7 @@ extension Codec {
     /// The body (after the 8-byte header) of `decodeCompactBatch(_:limits:policy:)`.
     @inlinable
     public static func decodeCompactBatchBody<P: CompactBatchPolicy>(
+        // SAFETY: see decodeCompactBatch.
         _ body: UnsafeRawBufferPointer, limits: Limits, policy: inout P
     ) throws(IOGateError) -> CompactBatchView {
         var r = ByteReader(body)
@@ -233,6 +250,7 @@ extension Codec {
             throw IOGateError(.limitExceeded, "compact batch of \(count) operations; allowed: 1...\(limits.maxBatch)")
         }
         let n = Int(count)
+        // SAFETY: the body is at least the header long (checked above).
         let ops = UnsafeRawBufferPointer(rebasing: body[Frame.compactBatchHeaderSize...])
         // No offset can wrap when base + (2^32 - 1) + 7 fits: then reads need no per-operation check.
         let mayWrap = base > UInt64.max - UInt64(UInt32.max) - 7
@@ -294,6 +312,7 @@ extension Codec {
 
     /// Checks the compact operation at `position` of `ops`; returns its size and result bytes.
     @usableFromInline
+    // SAFETY: reads the operation at `position` only after checking its size fits in `ops`.
     static func checkCompactOp(_ ops: UnsafeRawBufferPointer, at position: Int, index i: Int, base: UInt64, count: UInt32)
         throws(IOGateError) -> (Int, Int)
     {
@@ -357,6 +376,7 @@ extension Codec {
         w.u64(base)
         w.append(count: ops.count &* 8) { p in
             guard let out = p.baseAddress else { return }
+            // SAFETY: the array's own storage, read in bounds; `out` holds ops.count * 8 reserved bytes.
             ops.withUnsafeBufferPointer { ops in
                 for i in 0..<ops.count {
                     let head = 0x0401 | (ops[i].address &- base) << 32
@@ -405,6 +425,7 @@ extension Codec {
     /// Writes the operations of a compact batch into zeroed bytes: head (kind, width, offset
     /// `address - base` truncated to 32 bits), then value (write) or mask and value (modify).
     @inline(__always)
+    // SAFETY: `p` is exactly the bytes the encoded operations take (ByteWriter.append(count:)).
     static func storeCompact(_ ops: [BatchOp], base: UInt64, into p: UnsafeMutableRawBufferPointer) {
         var position = 0
         for op in ops {

@@ -383,6 +383,8 @@ public final class Executor {
     /// Decodes a compact batch request in place and checks every operation's shape and policy in
     /// one pass (`Codec.decodeCompactBatch(_:limits:policy:)` with this client's `BatchChecker`):
     /// what `Codec.decodeCompactBatch` then `validate` do, with the same outcome and errors.
+    // SAFETY: the view returned follows CompactBatchView's lifetime rule: Session.handleCompactBatch
+    // runs and answers it inside the closure that holds the frame.
     public func decodeAndValidate(_ payload: UnsafeRawBufferPointer, limits: Limits) throws(IOGateError) -> (
         FrameHeader, CompactBatchView
     ) {

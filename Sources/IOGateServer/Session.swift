@@ -39,6 +39,7 @@ final class Session {
             var length = 0
             while true {
                 if end - start >= Frame.prefixSize {
+                    // SAFETY: end - start >= 4 bytes are buffered at `start`, inside buf.
                     let raw = buf.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: start, as: UInt32.self)) }
                     do { try Codec.checkLength(raw, limit: helloDone ? limits.maxFrame : Frame.handshakeLimit) } catch {
                         // The stream cannot be resynchronized after a bad length: answer and close.
@@ -51,16 +52,20 @@ final class Session {
                 if end - start >= need && length > 0 { break }
                 if need > buf.count - start {
                     if start > 0 {
+                        // SAFETY: start <= end <= buf.count, so both ranges lie in the buffer (copyMemory allows overlap).
                         buf.withUnsafeMutableBytes { p in p.baseAddress!.copyMemory(from: p.baseAddress! + start, byteCount: end - start) }
                         end -= start
                         start = 0
                     }
                     if need > buf.count { buf += [UInt8](repeating: 0, count: need - buf.count) }
                 }
+                // SAFETY: receive writes inside the buffer, from `end` (<= its count) on.
                 let n = buf.withUnsafeMutableBytes { p in (try? Descriptor.receive(fd, into: p, at: end)) ?? -1 }
                 if n <= 0 { break loop }  // closed, idle timeout, or shut down by stop()
                 end += n
             }
+            // SAFETY: the whole frame (start + need <= end <= buf.count) is handled inside this closure, and
+            // nothing keeps a view of it afterwards.
             let keepGoing = buf.withUnsafeBytes { p in
                 handle(UnsafeRawBufferPointer(rebasing: p[(start + Frame.prefixSize)..<(start + need)]))
             }
@@ -85,6 +90,7 @@ final class Session {
     }
 
     /// Handles one frame payload. Returns false to close the connection.
+    // SAFETY: `payload` is valid for this call only (see run()); nothing here stores it.
     func handle(_ payload: UnsafeRawBufferPointer) -> Bool {
         if helloDone, let opcode = payload.first, opcode == Opcode.compactBatch.rawValue {
             return handleCompactBatch(payload)
@@ -147,6 +153,7 @@ final class Session {
 
     /// Handles a compact batch after the hello: decoded, checked whole and run straight from the
     /// receive buffer, its results written straight into the response. Returns false to close.
+    // SAFETY: as handle(_:): the batch view is validated, run and answered before this returns.
     func handleCompactBatch(_ payload: UnsafeRawBufferPointer) -> Bool {
         let opcode = Opcode.compactBatch.rawValue
         let id = payload.count >= Frame.headerSize ? UInt32(littleEndian: payload.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) : 0

@@ -50,6 +50,7 @@ final class BenchRun {
             throw IOGateError(.system, "cannot create the sparse file \(memFile): \(String(cString: strerror(errno)))")
         }
         let page = (0..<1024).map { UInt32(0xA500_0000) | UInt32($0) }
+        // SAFETY: the array's own storage, written during the call.
         _ = page.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(Self.base)) }
         close(fd)
     }
