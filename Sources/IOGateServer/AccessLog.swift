@@ -27,7 +27,7 @@ final class AccessLog: @unchecked Sendable {
         let width: AccessWidth
         let value: UInt64
         /// The served window holding the access; its `window+0xOFFSET` label is made when written.
-        let window: ServedWindow
+        let window: ServedRange
         let client: ClientIdentity
         let command: String
     }
@@ -41,7 +41,7 @@ final class AccessLog: @unchecked Sendable {
     let audit: AuditLevel
     let logger: Logger
     /// `window+0xOFFSET` for an address in a served window (the daemon's board names it).
-    let label: @Sendable (UInt64, ServedWindow) -> String
+    let label: @Sendable (UInt64, ServedRange) -> String
     private let queueLock = Lock()
     // Guarded by queueLock.
     private var traceQueue: [Record] = []
@@ -59,7 +59,7 @@ final class AccessLog: @unchecked Sendable {
 
     init(
         tracer: Tracer?, audit: AuditLevel, logger: Logger, backlogLimit: Int = AccessLog.defaultBacklogLimit,
-        label: @escaping @Sendable (UInt64, ServedWindow) -> String
+        label: @escaping @Sendable (UInt64, ServedRange) -> String
     ) {
         self.backlogLimit = backlogLimit
         self.label = label

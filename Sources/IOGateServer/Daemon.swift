@@ -18,7 +18,7 @@ public final class Daemon: @unchecked Sendable {
     public let logger: Logger
     public var limits: Limits { config.limits }
     /// The windows served, in address order.
-    public private(set) var windows: [ServedWindow] = []
+    public private(set) var windows: [ServedRange] = []
     /// The mock board, when `device = "mock"`.
     public private(set) var mock: MockBoard?
     /// The recorded registers, when `device = "replay:PATH"` (a constant: sessions read it after every request).
@@ -95,11 +95,11 @@ public final class Daemon: @unchecked Sendable {
             }
             let mock = MockBoard(board: board)
             self.mock = mock
-            windows = PhysicalRange.union(ranges).enumerated().map { ServedWindow(range: $1, name: windowName($1), space: mock, index: $0) }
+            windows = PhysicalRange.union(ranges).enumerated().map { ServedRange(range: $1, name: windowName($1), space: mock, index: $0) }
         case .replay:
             guard let replay else { throw IOGateError(.config, "\(config.file): the replay trace was not loaded") }
             windows = PhysicalRange.union(ranges).enumerated().map {
-                ServedWindow(range: $1, name: windowName($1), space: replay, index: $0)
+                ServedRange(range: $1, name: windowName($1), space: replay, index: $0)
             }
         case .path(let path):
             let iomem = try checkRAM(path: path)
@@ -110,7 +110,7 @@ public final class Daemon: @unchecked Sendable {
             self.mapping = mapping
             // A bus fault during an access then fails that request instead of the daemon.
             try BusFault.installHandler()
-            windows = mapping.regions.enumerated().map { ServedWindow(range: $1.range, name: windowName($1.range), space: $1, index: $0) }
+            windows = mapping.regions.enumerated().map { ServedRange(range: $1.range, name: windowName($1.range), space: $1, index: $0) }
         }
         installKernelLineGuard()
         if let l = try UnixListener.fromSystemd(expectedPath: config.socket) {
@@ -191,7 +191,7 @@ public final class Daemon: @unchecked Sendable {
     }
 
     /// The allowlist of a client under the current policy, with each entry's served window.
-    func allowlist(for client: ClientIdentity) -> (Allowlist, [ServedWindow], Int) {
+    func allowlist(for client: ClientIdentity) -> (Allowlist, [ServedRange], Int) {
         policyLock.locked {
             let gen = generation.load(ordering: .relaxed)
             let list = policy.allowlist(for: client)
@@ -288,7 +288,7 @@ public final class Daemon: @unchecked Sendable {
 
     /// Runs the write guards.
     @inline(__always)
-    func checkGuards(_ window: ServedWindow, _ address: UInt64, _ width: AccessWidth, mask: UInt64, value: UInt64, _ executor: Executor)
+    func checkGuards(_ window: ServedRange, _ address: UInt64, _ width: AccessWidth, mask: UInt64, value: UInt64, _ executor: ClientAccess)
         throws(IOGateError)
     {
         for g in writeGuards {
@@ -298,15 +298,15 @@ public final class Daemon: @unchecked Sendable {
 
     /// Logs a request the policy (or a write guard) refused, unless audit is off: failed attempts
     /// are what an administrator looks for first.
-    func auditRefusal(_ error: IOGateError, _ executor: Executor) {
+    func auditRefusal(_ error: IOGateError, _ executor: ClientAccess) {
         guard config.audit != .none, error.code.isRefusal || error.code == .misaligned else { return }
         logger.notice("audit: refused uid=\(executor.client.uid) pid=\(executor.client.pid) comm=\(executor.command): \(error.message)")
     }
 
     /// Audits and traces one access: queued under the window lock, written after it (`AccessLog`).
-    /// Not called at all when both are off (`Executor.observing`).
+    /// Not called at all when both are off (`ClientAccess.observing`).
     @inline(__always)
-    func observe(write: Bool, _ window: ServedWindow, _ address: UInt64, _ width: AccessWidth, _ value: UInt64, _ session: Executor) {
+    func observe(write: Bool, _ window: ServedRange, _ address: UInt64, _ width: AccessWidth, _ value: UInt64, _ session: ClientAccess) {
         accessLog.record(
             AccessLog.Record(
                 write: write, address: address, width: width, value: value, window: window, client: session.client,
@@ -314,7 +314,7 @@ public final class Daemon: @unchecked Sendable {
     }
 
     /// `window+0xOFFSET` using the board window that holds the address, else the served range.
-    static func label(_ address: UInt64, _ window: ServedWindow, _ boardWindows: [BoardWindow]) -> String {
+    static func label(_ address: UInt64, _ window: ServedRange, _ boardWindows: [BoardWindow]) -> String {
         if let w = boardWindows.first(where: { $0.range.contains(address, size: 1) }) {
             return "\(w.name)+\(hex(address - w.range.base))"
         }

@@ -67,7 +67,7 @@ public final class KernelLineGuard: WriteGuard, Sendable {
         return blocks.isEmpty ? nil : KernelLineGuard(blocks: blocks, source: source)
     }
 
-    public func check(window: ServedWindow, address: UInt64, width: AccessWidth, mask: UInt64, value: UInt64, client: ClientIdentity)
+    public func check(window: ServedRange, address: UInt64, width: AccessWidth, mask: UInt64, value: UInt64, client: ClientIdentity)
         throws(IOGateError)
     {
         let end = address &+ UInt64(width.bytes)

@@ -8,7 +8,7 @@ import IOGateSystem
 enum LoadMeasurement {
     /// Prints "inlined existential" nanoseconds per 32-bit load, best of 5 runs of `count` loads each:
     /// `MappedRegion.load` called directly (inlined), and through the `RegisterSpace` existential as
-    /// `Executor` calls it.
+    /// `ClientAccess` calls it.
     static func run(file: String, base: UInt64, count: Int) throws(IOGateError) -> (inlined: Double, existential: Double) {
         let mapping = try DeviceMapping(path: file, ranges: [try PhysicalRange(base: base, length: 4096)], writableRanges: [])
         let region = mapping.regions[0]

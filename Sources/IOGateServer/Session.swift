@@ -3,12 +3,12 @@ import IOGateCore
 import IOGateProtocol
 import IOGateSystem
 
-/// One connected client: reads frames, hands each request to its `Executor`, and answers.
+/// One connected client: reads frames, hands each request to its `ClientAccess`, and answers.
 /// Runs on its own thread.
 final class Session {
     let fd: Int32
     unowned let daemon: Daemon
-    let executor: Executor
+    let executor: ClientAccess
     // The mutable state below is only ever touched by the session's own thread (`run`), so the
     // runtime's dynamic exclusivity checks on it are skipped: they were about 370 of the daemon's
     // 2,750 instructions per single read (callgrind, docs/PERFORMANCE.md).
@@ -22,7 +22,7 @@ final class Session {
     init(fd: Int32, client: ClientIdentity, daemon: Daemon) {
         self.fd = fd
         self.daemon = daemon
-        executor = Executor(daemon: daemon, client: client, command: Accounts.command(ofProcess: client.pid))
+        executor = ClientAccess(daemon: daemon, client: client, command: Accounts.command(ofProcess: client.pid))
     }
 
     /// Serves frames until the client leaves, breaks the protocol's framing, or the daemon stops.

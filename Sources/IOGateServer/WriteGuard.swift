@@ -6,6 +6,6 @@ import IOGateCore
 /// `mask` is the set of bits the operation may change (all bits of the width for a plain write);
 /// `value` the bits written. Throw to refuse; the operation (or the whole batch) then does not run.
 public protocol WriteGuard: AnyObject {
-    func check(window: ServedWindow, address: UInt64, width: AccessWidth, mask: UInt64, value: UInt64, client: ClientIdentity)
+    func check(window: ServedRange, address: UInt64, width: AccessWidth, mask: UInt64, value: UInt64, client: ClientIdentity)
         throws(IOGateError)
 }

@@ -99,7 +99,7 @@ final class PigpioEndToEndTests {
         let t2 = UInt32(try pigs("t").stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         #expect((t2 &- t1) >= 20_000 && (t2 &- t1) < 5_000_000, "ticks \(t1) -> \(t2)")
 
-        // Every pigpio write went through the Executor as the pigpio_as identity.
+        // Every pigpio write went through the ClientAccess as the pigpio_as identity.
         #expect(procText(trace).contains("W gpio+0x1C 32 0x00020000 uid=65534 pid=0"), "\(procText(trace).suffix(600))")
     }
 

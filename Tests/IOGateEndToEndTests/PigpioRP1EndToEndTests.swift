@@ -108,7 +108,7 @@ final class PigpioRP1EndToEndTests {
 
         #expect(try pigs("hwver").stdout == "\(0xd04170)\n")  // Pi 5 Model B 4 GB
         #expect(try pigs("r", "54").stdout == "-3\n")  // PI_BAD_GPIO: RP1 has 54
-        // Every write went through the Executor as `nobody`, by physical address.
+        // Every write went through the ClientAccess as `nobody`, by physical address.
         #expect(procText(trace).contains("W rio+0x2004 32 0x00020000 uid=65534 pid=0"), "\(procText(trace).suffix(600))")
     }
 

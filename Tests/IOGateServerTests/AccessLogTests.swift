@@ -27,7 +27,7 @@ import Testing
 
     @Test func aStalledJournalMakesRequestsWaitAndLosesNothing() throws {
         let board = try #require(BoardCatalog.builtin().boards.first { $0.id == "rpi4" })
-        let window = ServedWindow(
+        let window = ServedRange(
             range: try PhysicalRange(base: 0xFE20_0000, length: 0x1000), name: "gpio", space: MockBoard(board: board), index: 0)
         let stalled = StalledLog()
         let log = AccessLog(tracer: nil, audit: .writes, logger: stalled.logger, backlogLimit: 10) { a, _ in hex(a) }

@@ -1,13 +1,13 @@
 import Glibc
 import IOGateCore
 
-/// One pigpio TCP connection: reads 16-byte commands, runs each through its `Executor`, and
+/// One pigpio TCP connection: reads 16-byte commands, runs each through its `ClientAccess`, and
 /// answers with the 16-byte reply. After NOIB the connection is also a notification stream, and
 /// replies share the socket with the notifier's reports (under the handle's send lock).
 final class PigpioConnection {
     let fd: Int32
     unowned let frontend: PigpioFrontend
-    let executor: Executor
+    let executor: ClientAccess
     var pins: PigpioPinMap { frontend.pins }
     /// The in-band notification handle this connection carries, after NOIB.
     var notifyHandle: PigpioNotifier.Handle?
@@ -15,7 +15,7 @@ final class PigpioConnection {
     init(fd: Int32, frontend: PigpioFrontend, peer: String) {
         self.fd = fd
         self.frontend = frontend
-        executor = Executor(daemon: frontend.daemon, client: frontend.identity, command: "pigpio:\(peer)")
+        executor = ClientAccess(daemon: frontend.daemon, client: frontend.identity, command: "pigpio:\(peer)")
     }
 
     /// Serves commands until the peer leaves or the daemon stops.

@@ -4,7 +4,7 @@ import IOGateSystem
 import Synchronization
 
 /// The optional pigpio frontend: a TCP listener (`pigpio_listen`) speaking pigpio's socket
-/// protocol, one thread per connection, every command run through an `Executor` for the
+/// protocol, one thread per connection, every command run through an `ClientAccess` for the
 /// `pigpio_as` identity so the same allowlist decides as for native clients.
 final class PigpioFrontend: Sendable {
     unowned let daemon: Daemon

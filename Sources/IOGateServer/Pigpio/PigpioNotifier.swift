@@ -6,7 +6,7 @@ import Synchronization
 /// pigpio's in-band notifications (NOIB, NB, NP, NC): up to 32 handles, each a connection that
 /// receives a 12-byte level report whenever a pin it monitors changes. IOGate has no interrupt
 /// path, so one thread polls the bank-0 level registers every millisecond while any handle
-/// monitors a pin, through an `Executor` of the `pigpio_as` identity (each poll is checked).
+/// monitors a pin, through an `ClientAccess` of the `pigpio_as` identity (each poll is checked).
 // @unchecked Sendable: `handles` and `pollerRunning` are touched only under `lock`; `stopping` is
 // atomic; the rest is immutable.
 final class PigpioNotifier: @unchecked Sendable {
@@ -22,7 +22,7 @@ final class PigpioNotifier: @unchecked Sendable {
         var retired = false
         // Guarded by the notifier's lock.
         var monitor: UInt32 = 0
-        var executor: Executor?
+        var executor: ClientAccess?
         /// The level when NB last changed `monitor`, for the poller to compare against (pigpio
         /// reports changes from the level at NB, not from the poller's first look).
         var primeLevel: UInt32?
@@ -94,7 +94,7 @@ final class PigpioNotifier: @unchecked Sendable {
 
     /// NB (and NP with no bits): which pins of bank 0 the handle reports. Refused when the
     /// client may not read the level register of a monitored pin.
-    func begin(_ slot: Int, bits: UInt32, executor: Executor) -> Int32 {
+    func begin(_ slot: Int, bits: UInt32, executor: ClientAccess) -> Int32 {
         var rest = bits
         while rest != 0 {
             let i = rest.trailingZeroBitCount
@@ -108,7 +108,7 @@ final class PigpioNotifier: @unchecked Sendable {
         let startPoller: Bool = lock.locked {
             guard slot >= 0, slot < handles.count, let h = handles[slot] else { return false }
             if h.executor == nil {
-                h.executor = Executor(daemon: daemon, client: identity, command: "pigpio-notify")
+                h.executor = ClientAccess(daemon: daemon, client: identity, command: "pigpio-notify")
             }
             h.monitor = bits
             h.primeLevel = now
@@ -143,7 +143,7 @@ final class PigpioNotifier: @unchecked Sendable {
         let levels = pins.bankLevels(bank: 0)
         let addresses = Set(levels.map(\.address)).sorted()
         while !stopping.load(ordering: .relaxed) {
-            let active: [(Handle, UInt32, Executor, UInt32?)] = lock.locked {
+            let active: [(Handle, UInt32, ClientAccess, UInt32?)] = lock.locked {
                 handles.compactMap { h in
                     guard let h, h.monitor != 0, let e = h.executor else { return nil }
                     defer { h.primeLevel = nil }

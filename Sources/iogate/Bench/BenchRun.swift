@@ -136,7 +136,7 @@ final class BenchRun {
 
     /// The daemon's access path, measured inside an `iogated` process (`--measure-loads`), so the
     /// client binary need not link the mapping code: `MappedRegion.load` inlined, and through the
-    /// `RegisterSpace` existential as `Executor` calls it. Nanoseconds per access, best of 5.
+    /// `RegisterSpace` existential as `ClientAccess` calls it. Nanoseconds per access, best of 5.
     func directAccess() throws -> (inlined: Double, existential: Double) {
         let out = try BenchSystem.output([
             try DaemonExecutable.locate(), "--measure-loads", memFile, hex(Self.base), "20000000",

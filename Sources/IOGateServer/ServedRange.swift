@@ -5,7 +5,7 @@ import IOGateSystem
 /// read-modify-writes and batches on it (the classic `GPFSEL` race of direct `/dev/mem` users).
 // @unchecked Sendable: every property is immutable; `space` (a mapping or the mock) is used only
 // under `lock` or by code that holds it (batches), which is the point of this type.
-public final class ServedWindow: @unchecked Sendable {
+public final class ServedRange: @unchecked Sendable {
     public let range: PhysicalRange
     /// The board window name, when the range is one.
     public let name: String?

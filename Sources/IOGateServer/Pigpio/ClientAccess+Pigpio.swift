@@ -1,6 +1,6 @@
 import IOGateCore
 
-extension Executor {
+extension ClientAccess {
     /// True when the allowlist lets this client make a 32-bit access at `address` (a write when
     /// `write` is set). Asks the same allowlist that every operation is checked against.
     func allows(_ address: UInt64, write: Bool) -> Bool {
@@ -26,7 +26,7 @@ extension Executor {
         window.lock.lock()
         defer { window.lock.unlock() }
         let value = window.space.load(address, .word)
-        try Executor.checkBusFault()  // taken here, or it would be blamed on this thread's next request
+        try ClientAccess.checkBusFault()  // taken here, or it would be blamed on this thread's next request
         return value
     }
 }

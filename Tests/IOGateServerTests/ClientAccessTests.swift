@@ -9,10 +9,10 @@ import Testing
 
 @testable import IOGateServer
 
-/// `Executor`, the per-client checked accessor, called directly inside this process on the mock
+/// `ClientAccess`, the per-client checked accessor, called directly inside this process on the mock
 /// Raspberry Pi 4 (GPIO block 0xFE200000, 244 bytes; UART0 0xFE201000): no socket, no process.
 @Suite(.serialized)
-final class ExecutorTests {
+final class ClientAccessTests {
     static let gpio: UInt64 = 0xFE20_0000
     static let uart: UInt64 = 0xFE20_1000
     let dir = TempDir()
@@ -40,7 +40,7 @@ final class ExecutorTests {
     deinit { daemon.stop() }
 
     @Test func accessesInsideTheGrantReachTheBoard() throws {
-        let e = Executor(daemon: daemon, client: me, command: "test")
+        let e = ClientAccess(daemon: daemon, client: me, command: "test")
         try e.write(Self.gpio + 0x04, .word, [0x0020_0000])  // GPFSEL1: GPIO17 output
         #expect(try e.read(Self.gpio + 0x04) == 0x0020_0000)
         try e.write(Self.gpio + 0x1C, .word, [1 << 17])  // GPSET0
@@ -53,7 +53,7 @@ final class ExecutorTests {
     }
 
     @Test func refusalsNameWhatWasWrongAndChangeNothing() throws {
-        let e = Executor(daemon: daemon, client: me, command: "test")
+        let e = ClientAccess(daemon: daemon, client: me, command: "test")
         let outside = failure { _ = try e.read(Self.uart) }
         #expect(outside?.code == .outsideAllowlist)
         #expect(outside?.message.contains("0xFE201000") == true, "\(String(describing: outside))")
@@ -62,20 +62,20 @@ final class ExecutorTests {
         let straddling = failure { _ = try e.read(end - 4, .word, count: 2) { _ in } }
         #expect(straddling?.code == .outsideAllowlist, "a block running past the window's end")
         #expect(failure { _ = try e.read(Self.gpio + 2) }?.code == .misaligned)
-        let r = Executor(daemon: daemon, client: reader, command: "test")
+        let r = ClientAccess(daemon: daemon, client: reader, command: "test")
         let before = try r.read(Self.gpio + 0x08)
         let ro = failure { try r.write(Self.gpio + 0x08, .word, [0x7]) }
         #expect(ro?.code == .readOnly)
         #expect(ro?.message.contains("only read access") == true)
         #expect(failure { _ = try r.modify(Self.gpio + 0x08, .word, mask: 7, value: 7) }?.code == .readOnly)
         #expect(try r.read(Self.gpio + 0x08) == before)
-        let stranger = Executor(daemon: daemon, client: ClientIdentity(uid: 3000, gid: 3000, pid: 3), command: "test")
+        let stranger = ClientAccess(daemon: daemon, client: ClientIdentity(uid: 3000, gid: 3000, pid: 3), command: "test")
         #expect(stranger.windows().isEmpty)
         #expect(failure { _ = try stranger.read(Self.gpio) }?.message.contains("has no grant") == true)
     }
 
     @Test func aBatchWithOneRefusedOperationRunsNothing() throws {
-        let e = Executor(daemon: daemon, client: me, command: "test")
+        let e = ClientAccess(daemon: daemon, client: me, command: "test")
         try e.write(Self.gpio + 0x00, .word, [0])
         let ops = [
             BatchOp(kind: .write, width: .word, address: Self.gpio + 0x00, value: 0o1),
@@ -98,11 +98,11 @@ final class ExecutorTests {
     /// returns the old value, whose own half must be exactly what that thread stored last: if the
     /// other thread's read and store ever straddle it (no window lock), a stale half is written
     /// back and the next modify sees it. Verified to fail with the lock taken out of
-    /// `Executor.modify`: 7 stale halves in 2 x 20,000 modifies on this 2-core machine, hence 100,000.
+    /// `ClientAccess.modify`: 7 stale halves in 2 x 20,000 modifies on this 2-core machine, hence 100,000.
     @Test func concurrentReadModifyWritesLoseNothing() throws {
         let register = Self.gpio + 0x00
         let iterations = 100_000
-        try Executor(daemon: daemon, client: me, command: "test").write(register, .word, [0])
+        try ClientAccess(daemon: daemon, client: me, command: "test").write(register, .word, [0])
         let lost = Mutex<[Int]>([0, 0])
         let group = DispatchGroup()
         for half in 0..<2 {
@@ -112,7 +112,7 @@ final class ExecutorTests {
             group.enter()
             Thread.detachNewThread {
                 // Each thread its own accessor, as each connection has.
-                let executor = Executor(daemon: daemon, client: me, command: "test\(half)")
+                let executor = ClientAccess(daemon: daemon, client: me, command: "test\(half)")
                 var mine: UInt64 = 0
                 var stale = 0
                 for _ in 0..<iterations {
@@ -127,7 +127,7 @@ final class ExecutorTests {
         }
         #expect(group.wait(timeout: .now() + 120) == .success)
         #expect(lost.withLock { $0 } == [0, 0], "lost updates per thread")
-        let final = try Executor(daemon: daemon, client: me, command: "test").read(register)
+        let final = try ClientAccess(daemon: daemon, client: me, command: "test").read(register)
         let expected = UInt64(iterations & 0x7FFF)
         #expect(final == expected | expected << 15)
     }

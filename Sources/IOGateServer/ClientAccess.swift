@@ -6,7 +6,7 @@ import IOGateProtocol
 /// Checks and runs register operations for one client identity: every access against the
 /// client's allowlist (inside one granted range, aligned, write permission) and the daemon's
 /// write guards, then under the window's lock. Used by native sessions and other frontends.
-public final class Executor {
+public final class ClientAccess {
     unowned let daemon: Daemon
     /// Who the operations are for.
     public let client: ClientIdentity
@@ -16,12 +16,12 @@ public final class Executor {
     // runtime's dynamic exclusivity checks on its mutable state are skipped (hot on every request).
     @exclusivity(unchecked) var allowlist: Allowlist
     /// For each allowlist entry, the served window that holds it.
-    @exclusivity(unchecked) var entryWindows: [ServedWindow]
+    @exclusivity(unchecked) var entryWindows: [ServedRange]
     @exclusivity(unchecked) var generation: Int
     /// Whether any entry of the allowlist is a pin or bit grant: when not (most clients), every
     /// path skips the mask checks after one test of this flag.
     @exclusivity(unchecked) var hasMasks = false
-    @exclusivity(unchecked) var batchWindows: [ServedWindow] = []
+    @exclusivity(unchecked) var batchWindows: [ServedRange] = []
     /// The batch's modifies that write guards must judge: their decision depends on the register's
     /// current value, so they are checked under the batch's locks, just before it runs.
     @exclusivity(unchecked) var batchLockedGuards: [LockedGuardCheck] = []
@@ -116,7 +116,7 @@ public final class Executor {
             sink(v)
             if observing { daemon.observe(write: false, window, a, width, v, self) }
         }
-        try Executor.checkBusFault()
+        try ClientAccess.checkBusFault()
     }
 
     /// Reads one register.
@@ -142,7 +142,7 @@ public final class Executor {
             window.space.store(a, width, v)
             if observing { daemon.observe(write: true, window, a, width, v, self) }
         }
-        try Executor.checkBusFault()
+        try ClientAccess.checkBusFault()
     }
 
     /// Writes through a pin or bit grant: each element is checked first (nothing is stored if one
@@ -174,7 +174,7 @@ public final class Executor {
                 if observing { daemon.observe(write: true, window, a, width, v, self) }
             }
         }
-        try Executor.checkBusFault()
+        try ClientAccess.checkBusFault()
     }
 
     /// Atomically replaces the bits of `mask` with those of `value`; returns the old value.
@@ -195,14 +195,14 @@ public final class Executor {
         } else {
             old = modifyLocked(window, address, width, mask, value)
         }
-        try Executor.checkBusFault()
+        try ClientAccess.checkBusFault()
         return old
     }
 
     /// A modify of a write-1-to-act register through a pin grant: stores only the granted bits
     /// `keep` of the result.
     func modifyLocked(
-        _ window: ServedWindow, _ address: UInt64, _ width: AccessWidth, _ mask: UInt64, _ value: UInt64, storing keep: UInt64
+        _ window: ServedRange, _ address: UInt64, _ width: AccessWidth, _ mask: UInt64, _ value: UInt64, storing keep: UInt64
     ) -> UInt64 {
         let old = window.space.load(address, width)
         if observing { daemon.observe(write: false, window, address, width, old, self) }
@@ -213,7 +213,7 @@ public final class Executor {
     }
 
     @inline(__always)
-    func modifyLocked(_ window: ServedWindow, _ address: UInt64, _ width: AccessWidth, _ mask: UInt64, _ value: UInt64) -> UInt64 {
+    func modifyLocked(_ window: ServedRange, _ address: UInt64, _ width: AccessWidth, _ mask: UInt64, _ value: UInt64) -> UInt64 {
         let old = window.space.load(address, width)
         if observing { daemon.observe(write: false, window, address, width, old, self) }
         let new = (old & ~mask) | (value & mask)
@@ -236,7 +236,7 @@ public final class Executor {
             window.lock.lock()
             let v = window.space.load(address, width)
             window.lock.unlock()
-            try Executor.checkBusFault()
+            try ClientAccess.checkBusFault()
             if v & mask == value {
                 if observing { daemon.observe(write: false, window, address, width, v, self) }
                 return v
@@ -332,7 +332,7 @@ public final class Executor {
         }
         let region = batchWindows.count == 1 && !observing ? batchWindows[0].space as? MappedRegion : nil
         body(region)
-        return Executor.busFaultError()
+        return ClientAccess.busFaultError()
     }
 
     /// Runs one validated batch operation under `withBatchLocks`; returns the value read, 0 for a
@@ -411,7 +411,7 @@ public final class Executor {
         }
         return withBatchLocks { region in
             if let region {
-                Executor.runDirect(batch, region.accessor, &out)
+                ClientAccess.runDirect(batch, region.accessor, &out)
                 return
             }
             batch.forEach { _, op in
@@ -477,23 +477,23 @@ public final class Executor {
 struct BatchChecker {
     // Locals rather than the executor's properties inside the loop: no exclusivity check and no
     // retain per operation (they dominated a 4,096-operation batch in `perf`).
-    let executor: Executor
+    let executor: ClientAccess
     let allowlist: Allowlist
-    let entryWindows: [ServedWindow]
+    let entryWindows: [ServedRange]
     let guarded: Bool
     let hasMasks: Bool
     /// The windows the batch touches, in first-touch order.
-    var windows: [ServedWindow]
-    /// The modifies whose write guards run under the batch's locks (see `Executor.batchLockedGuards`).
+    var windows: [ServedRange]
+    /// The modifies whose write guards run under the batch's locks (see `ClientAccess.batchLockedGuards`).
     var lockedGuards: [LockedGuardCheck] = []
     /// Why the batch was refused (`CompactBatchPolicy`).
     var refusal: IOGateError?
-    /// The operations through pin or bit grants that run differently (see `Executor.batchMasked`).
+    /// The operations through pin or bit grants that run differently (see `ClientAccess.batchMasked`).
     var masked: [MaskedBatchOp] = []
     /// The cached entry: its first byte, `last - first`, whether it is writable; entry -1 for none.
     var first: UInt64 = 0, span: UInt64 = 0, writable = false, cachedEntry = -1
 
-    init(_ executor: Executor) {
+    init(_ executor: ClientAccess) {
         self.executor = executor
         allowlist = executor.allowlist
         entryWindows = executor.entryWindows
@@ -603,7 +603,7 @@ extension BatchChecker: CompactBatchPolicy {
 /// A batch modify whose write guards are judged under the batch's window locks.
 struct LockedGuardCheck {
     let index: Int
-    let window: ServedWindow
+    let window: ServedRange
     let address: UInt64
     let width: AccessWidth
     let mask: UInt64
