@@ -108,10 +108,13 @@ struct Bench: ParsableCommand {
                 what: "single ops vs process per access", ours: rate(s), base: rate(p) + " (devmem)", ratio: f(s / p, 0) + "x",
                 target: ">= 40x", verdict: verdict(s / p >= 40)))
         let one = b["clients1_ops_per_s"], eight = b["clients8_ops_per_s"], fair = b["clients8_slowest_to_mean"]
+        // With everything pinned to one CPU, eight clients cannot run faster than one: the scaling
+        // target is judged only in an unpinned run.
+        let oneCPU = b["pinned_cpu"] >= 0
         rows.append(
             Row(
                 what: "8 clients, total single ops", ours: rate(eight), base: rate(one) + " (1 client)", ratio: f(eight / one, 2) + "x",
-                target: ">= 1.5x", verdict: verdict(eight / one >= 1.5)))
+                target: oneCPU ? "(unpinned)" : ">= 1.5x", verdict: oneCPU ? "info" : verdict(eight / one >= 1.5)))
         rows.append(
             Row(what: "8 clients, slowest / mean", ours: f(fair, 2), base: "", ratio: "", target: ">= 0.5", verdict: verdict(fair >= 0.5)))
         let rss = b["idle_rss_kb"], per = b["idle_client_rss_kb"]
