@@ -109,6 +109,21 @@ boards=("$here"/boards/*.toml)
 [ -e "${boards[0]}" ] || die "no board files in $here/boards"
 install -m 0644 "${boards[@]}" "$root/usr/share/iogate/boards/"
 
+# The Python client (clients/python), laid out as Debian lays out Python modules: the package in
+# dist-packages and a dist-info carrying its gpiozero entry point, so Debian's python3-gpiozero finds
+# the `iogate` pin factory (GPIOZERO_PIN_FACTORY=iogate) with no pip. Standard library only.
+pyversion="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$here/clients/python/pyproject.toml")"
+[ -n "$pyversion" ] || die "no version in clients/python/pyproject.toml"
+py="$root/usr/lib/python3/dist-packages"
+install -d "$py/iogate" "$py/iogate-$pyversion.dist-info"
+install -m 0644 "$here"/clients/python/src/iogate/*.py "$here/clients/python/src/iogate/py.typed" "$py/iogate/"
+printf 'Metadata-Version: 2.1\nName: iogate\nVersion: %s\nSummary: Client for IOGate'"'"'s iogated: registers, GPIO pins and a gpiozero pin factory\nRequires-Python: >=3.9\n' \
+    "$pyversion" > "$py/iogate-$pyversion.dist-info/METADATA"
+printf '[gpiozero_pin_factories]\niogate = iogate.gpiozero:IOGateFactory\n' > "$py/iogate-$pyversion.dist-info/entry_points.txt"
+printf 'iogate\n' > "$py/iogate-$pyversion.dist-info/top_level.txt"
+printf 'dpkg\n' > "$py/iogate-$pyversion.dist-info/INSTALLER"
+chmod 0644 "$py/iogate-$pyversion.dist-info"/*
+
 # The shipped configuration (a conffile) and the example. It is packed 0644 root:root (lintian
 # non-standard-file-perm otherwise; the group iogate does not exist before postinst), and postinst
 # makes it root:iogate 0640 on every configure unless a dpkg-statoverride says otherwise.

@@ -175,6 +175,22 @@ for prog in gpio17 gpio17s; do
     echo "  tester: /tmp/$prog -> $c_out"
     check "the C program ($prog) drives GPIO17 high through the socket" test "$c_rc:$c_out" = "0:GPIO17 (gpio line 17) is 1"
 done
+# The Python client from the package, with no pip: its command line reads what the CLI read, and
+# Debian's python3-gpiozero finds the `iogate` pin factory through the package's dist-info.
+check "apt-get install python3 python3-gpiozero in the root" \
+    apt_quiet install --no-install-recommends python3 python3-gpiozero python3-pkg-resources
+cli_out="$(in_root setpriv --reuid tester --regid tester --init-groups iogate read gpio+0x04 2>&1)"
+py_out="$(in_root setpriv --reuid tester --regid tester --init-groups python3 -m iogate read gpio+0x04 2>&1)" && py_rc=0 || py_rc=$?
+echo "  tester: python3 -m iogate read gpio+0x04 -> $py_out (iogate read: $cli_out)"
+check "python3 -m iogate (from the package) reads what iogate reads" test "$py_rc:$py_out" = "0:$cli_out"
+# The LED's level is read back through a second connection before the program ends (gpiozero
+# returns its pins to inputs when it exits).
+gz_out="$(in_root setpriv --reuid tester --regid tester --init-groups env GPIOZERO_PIN_FACTORY=iogate python3 -c \
+    'import iogate; from gpiozero import LED; led = LED(27); led.on(); print(led.value, type(led.pin_factory).__name__, iogate.Gate().read("gpio+0x34") >> 27 & 1)' \
+    2>"$root/tmp/gz.err")" && gz_rc=0 || gz_rc=$?
+echo "  tester: gpiozero LED(27).on() with GPIOZERO_PIN_FACTORY=iogate -> value, factory, GPLEV0 bit 27: $gz_out"
+[ "$gz_rc:$gz_out" = "0:1 IOGateFactory 1" ] || tail -n 5 "$root/tmp/gz.err"
+check "gpiozero's LED through the packaged iogate pin factory drives GPIO27 high" test "$gz_rc:$gz_out" = "0:1 IOGateFactory 1"
 reloads_before="$(grep -c 'policy reloaded' "$log" || true)"
 kill -HUP "$daemon_pid"
 for _ in $(seq 1 50); do [ "$(grep -c 'policy reloaded' "$log" || true)" -gt "$reloads_before" ] && break; sleep 0.1; done
@@ -222,6 +238,7 @@ check "apt-get purge iogate" apt_quiet purge iogate
 check "package gone" bash -c "! chroot '$root' dpkg-query -W -f='\${Status}' iogate 2>/dev/null | grep -q installed"
 check "binaries gone" test ! -e "$root/usr/sbin/iogated" -a ! -e "$root/usr/bin/iogate"
 check "C library gone" test ! -e "$root$libdir/libiogate.so.0" -a ! -e "$root/usr/include/iogate.h"
+check "Python module gone" test ! -e "$root/usr/lib/python3/dist-packages/iogate/__init__.py"
 check "user iogate removed" not has_user iogate
 check "group iogate removed" not has_group iogate
 check "group gpio removed (this package created it)" not has_group gpio
