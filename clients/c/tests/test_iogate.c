@@ -122,8 +122,17 @@ static void test_open(const char *socket_path) {
     longpath[sizeof longpath - 1] = '\0';
     rc = iogate_open_ex(longpath, 0, &h, err, sizeof err);
     CHECK(rc == -ENAMETOOLONG && strstr(err, "at most"), "open of a 199-byte path -> %d: %s", rc, err);
-    rc = iogate_open_ex(socket_path, 3, &h, err, sizeof err);
-    CHECK(rc == -EINVAL && strstr(err, "versions 1 and 2"), "open_ex with max_version 3 -> %d: %s", rc, err);
+    rc = iogate_open_ex(socket_path, 4, &h, err, sizeof err);
+    CHECK(rc == -EINVAL && h == NULL && strstr(err, "versions 1 to 3"), "open_ex with max_version 4 -> %d: %s", rc, err);
+    for (unsigned v = 1; v <= 3; v++) {
+        rc = iogate_open_ex(socket_path, v, &h, err, sizeof err);
+        CHECK(rc == 0 && iogate_protocol_version(h) == v, "open_ex with max_version %u -> %d, version %u: %s", v, rc,
+              h ? iogate_protocol_version(h) : 0, err);
+        iogate_close(h);
+    }
+    rc = iogate_open(socket_path, &h);
+    CHECK(rc == 0 && iogate_protocol_version(h) == 3, "iogate_open negotiates version 3 -> %d", rc);
+    iogate_close(h);
 
     /* NULL: $IOGATE_SOCKET, then the default path. */
     setenv("IOGATE_SOCKET", socket_path, 1);
@@ -310,6 +319,115 @@ static void test_refusals(const struct board *b) {
           "status names");
 }
 
+static int has_range(const struct iogate_error_details *d, uint64_t base, int writable) {
+    for (size_t i = 0; i < d->granted_count && i < IOGATE_MAX_GRANTED; i++)
+        if (d->granted[i].base == base && d->granted[i].writable == writable) return 1;
+    return 0;
+}
+
+static void test_details(const struct board *b, const char *socket_path) {
+    section("typed error details (version 3)");
+    struct iogate_error_details d;
+    uint64_t v;
+    struct iogate_window *ws = NULL;
+    size_t nw = 0;
+    OK(iogate_windows(g, &ws, &nw));
+    const struct iogate_window *uart = find(ws, nw, "uart0");
+    uint64_t uart_len = uart ? uart->length : 0;
+
+    /* outside-allowlist: address, size, every granted range. */
+    REFUSED(iogate_read(g, b->i2c1, 4, &v), EACCES, IOGATE_ST_OUTSIDE_ALLOWLIST, "outside the allowlist");
+    OK(iogate_error_details(g, &d));
+    CHECK(d.has_address && d.address == b->i2c1 && d.has_size && d.size == 4, "5: address 0x%llX (%d), size %llu (%d)",
+          (unsigned long long)d.address, d.has_address, (unsigned long long)d.size, d.has_size);
+    CHECK(d.granted_count == nw, "5: %zu granted ranges; the windows list has %zu", d.granted_count, nw);
+    int all = 1;
+    for (size_t i = 0; i < nw && i < IOGATE_MAX_GRANTED; i++) {
+        int found = 0;
+        for (size_t j = 0; j < d.granted_count && j < IOGATE_MAX_GRANTED; j++)
+            if (d.granted[j].base == ws[i].base && d.granted[j].length == ws[i].length && d.granted[j].writable == ws[i].writable) found = 1;
+        all &= found;
+    }
+    CHECK(all, "5: the granted ranges are the windows list");
+    CHECK(!d.has_pin && !d.has_consumer && !d.has_sys_errno && !d.has_call && !d.has_operation, "5: no other records");
+    char msg3[4200];
+    snprintf(msg3, sizeof msg3, "%s", iogate_errmsg(g));
+
+    /* A block of 2 x 32 bits: the size is the whole block's. */
+    uint32_t two[2] = {0, 0};
+    REFUSED(iogate_read_block(g, b->spi0 + b->spi0_length - 4, 4, 2, two), EACCES, IOGATE_ST_OUTSIDE_ALLOWLIST, "");
+    OK(iogate_error_details(g, &d));
+    CHECK(d.has_size && d.size == 8 && d.address == b->spi0 + b->spi0_length - 4, "5 (block): size %llu", (unsigned long long)d.size);
+
+    /* read-only: the ro range. */
+    REFUSED(iogate_write(g, b->uart0 + 4, 2, 1), EACCES, IOGATE_ST_READ_ONLY, "");
+    OK(iogate_error_details(g, &d));
+    CHECK(d.has_address && d.address == b->uart0 + 4 && d.has_size && d.size == 2, "6: address and size");
+    CHECK(d.granted_count == 1 && d.granted[0].base == b->uart0 && d.granted[0].length == uart_len && !d.granted[0].writable,
+          "6: the ro range (%zu ranges, first 0x%llX)", d.granted_count, (unsigned long long)d.granted[0].base);
+
+    /* misaligned: address and size, no ranges. */
+    REFUSED(iogate_read(g, b->spi0 + 2, 4, &v), EINVAL, IOGATE_ST_MISALIGNED, "not aligned to the 32-bit width");
+    OK(iogate_error_details(g, &d));
+    CHECK(d.has_address && d.address == b->spi0 + 2 && d.has_size && d.size == 4 && d.granted_count == 0, "7: address and size");
+
+    /* A refused batch: the operation's index, on both encodings. */
+    for (int plain = 0; plain < 2; plain++) {
+        iogate_batch_t *fb;
+        OK(iogate_batch_new(&fb));
+        iogate_batch_write(fb, b->spi0 + 0x40, 4, 1);
+        if (plain) iogate_batch_read(fb, b->spi0 + 0x200000000ull, 4); /* 8 GiB away: a plain batch */
+        else iogate_batch_read(fb, b->spi0, 4);
+        iogate_batch_write(fb, b->uart0, 4, 1);
+        REFUSED(iogate_batch_run(g, fb, NULL), EACCES, plain ? IOGATE_ST_OUTSIDE_ALLOWLIST : IOGATE_ST_READ_ONLY, "nothing was run");
+        OK(iogate_error_details(g, &d));
+        CHECK(d.has_operation && d.operation == (plain ? 1u : 2u),
+              "batch (opcode 0x%02X): operation %u (%d)", iogate_last_opcode(g), d.operation, d.has_operation);
+        CHECK(has_range(&d, b->uart0, 0) || plain, "batch: the ro range");
+        iogate_batch_free(fb);
+    }
+
+    /* A local failure clears them. */
+    REFUSED(iogate_read(g, b->spi0, 4, NULL), EINVAL, IOGATE_ST_MALFORMED, "NULL");
+    OK(iogate_error_details(g, &d));
+    CHECK(!d.has_address && !d.has_size && d.granted_count == 0 && !d.has_operation, "a local failure has no details");
+    CHECK(iogate_error_details(NULL, &d) == -EINVAL && iogate_error_details(g, NULL) == -EINVAL, "NULL arguments");
+
+    /* Version 2: the same message, no details. */
+    iogate_t *v2 = NULL;
+    char err[256];
+    int rc = iogate_open_ex(socket_path, 2, &v2, err, sizeof err);
+    CHECK(rc == 0 && iogate_protocol_version(v2) == 2, "open with 1..2 -> %d: %s", rc, err);
+    if (v2) {
+        iogate_t *keep = g;
+        g = v2;
+        REFUSED(iogate_read(g, b->i2c1, 4, &v), EACCES, IOGATE_ST_OUTSIDE_ALLOWLIST, "outside the allowlist");
+        CHECK(strcmp(iogate_errmsg(v2), msg3) == 0, "v2 message '%s' equals v3's '%s'", iogate_errmsg(v2), msg3);
+        OK(iogate_error_details(g, &d));
+        CHECK(!d.has_address && !d.has_size && d.granted_count == 0, "v2: no details");
+        struct iogate_grant *gs = (struct iogate_grant *)1;
+        size_t ng = 9;
+        REFUSED(iogate_grants(g, &gs, &ng), EOPNOTSUPP, IOGATE_ST_UNKNOWN_OPERATION, "needs protocol version 3");
+        CHECK(gs == NULL && ng == 0, "v2: no grants list");
+        g = keep;
+        iogate_close(v2);
+    }
+
+    /* The grants list: these daemons grant whole windows, so every entry is scope whole. */
+    struct iogate_grant *gs = NULL;
+    size_t ng = 0;
+    OK(iogate_grants(g, &gs, &ng));
+    CHECK(ng == nw, "%zu grants, %zu windows", ng, nw);
+    int same = 1;
+    for (size_t i = 0; i < ng && i < nw; i++)
+        same &= gs[i].window.base == ws[i].base && gs[i].window.length == ws[i].length && gs[i].window.writable == ws[i].writable &&
+                strcmp(gs[i].window.name, ws[i].name) == 0 && strcmp(gs[i].window.model, ws[i].model) == 0 &&
+                gs[i].window.pins == ws[i].pins && gs[i].scope == IOGATE_GRANT_WHOLE && gs[i].pin_count == 0 && gs[i].pins == NULL;
+    CHECK(same, "grants = windows, all whole");
+    iogate_grants_free(gs);
+    iogate_windows_free(ws);
+}
+
 static void test_batches(const struct board *b, const char *socket_path) {
     section("batches: compact on v2, plain on v1");
     struct iogate_limits lim;
@@ -318,7 +436,7 @@ static void test_batches(const struct board *b, const char *socket_path) {
     char err[256];
     int rc = iogate_open_ex(socket_path, 1, &v1, err, sizeof err);
     CHECK(rc == 0 && iogate_protocol_version(v1) == 1, "open with versions 1..1 -> %d, version %u: %s", rc, v1 ? iogate_protocol_version(v1) : 0, err);
-    CHECK(iogate_protocol_version(v2) == 2, "iogate_open negotiates version 2");
+    CHECK(iogate_protocol_version(v2) == 3, "iogate_open negotiates version 3");
     if (!v1) return;
     uint64_t s = b->spi0;
     iogate_batch_t *batch;
@@ -626,6 +744,7 @@ int main(int argc, char **argv) {
     test_registers(b);
     test_blocks(b);
     test_refusals(b);
+    test_details(b, socket_path);
     test_batches(b, socket_path);
     if (strcmp(b->model, "rp1") == 0) test_gpio_rp1(b);
     else if (strcmp(b->model, "omap") == 0) test_gpio_omap(b);
