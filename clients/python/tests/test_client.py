@@ -119,10 +119,18 @@ class ClientTests(unittest.TestCase):
         self.assertEqual(self.gate.resolve(0xFE20_0034), GPIO4 + 0x34)
         self.gate.write("gpio+0x1c", 1 << 5)  # GPSET0: pin 5's latch
         self.gate.write("gpio+0x28", 1 << 5)  # GPCLR0
+        # On version 3 the daemon resolves a window-relative request (§5.10) and refuses the unknown
+        # name itself (status 14); on version 2 this client does, from the windows list.
         with self.assertRaises(iogate.NotFoundError) as cm:
             self.gate.read("nope+0x34")
-        self.assertFalse(cm.exception.from_daemon)
+        self.assertTrue(cm.exception.from_daemon)
+        self.assertIn("no window named 'nope'", cm.exception.message)
         self.assertIn("gpio, uart0", cm.exception.message)
+        with self.daemon.gate(max_version=2) as g2:
+            with self.assertRaises(iogate.NotFoundError) as cm:
+                g2.read("nope+0x34")
+            self.assertFalse(cm.exception.from_daemon)
+            self.assertIn("gpio, uart0", cm.exception.message)
         with self.assertRaises(iogate.OutsideAllowlistError) as cm2:
             self.gate.read("gpio+0x100")
         self.assertIn("past the end of window 'gpio'", cm2.exception.message)
@@ -133,6 +141,24 @@ class ClientTests(unittest.TestCase):
             self.gate.read(1.5)  # type: ignore[arg-type]
 
     # MARK: read, write, modify, wait
+
+    def test_window_relative_requests_on_version_3(self) -> None:
+        with self.daemon.gate() as g3, self.daemon.gate(max_version=2) as g2:
+            s3, s2 = self.spy(g3), self.spy(g2)
+            g3.write("gpio+0x1c", 1 << 5)
+            self.assertEqual(g3.read("gpio+0x34") & 0, 0)
+            self.assertEqual(g3.modify("gpio+0x08", 0, 0), g2.read("gpio+0x08"))  # mask 0: stores what it read
+            self.assertEqual(g3.wait("uart0+0x4", 0, 0, timeout_ms=0), g2.read("uart0+0x4"))
+            self.assertEqual(g3.read_block("gpio+0x34", 6), g2.read_block("gpio+0x34", 6))  # split by max_block 4
+            # No windows list on version 3: every request names its window.
+            self.assertEqual(s3, [(0x11, 2), (0x10, 2), (0x12, 2), (0x13, 2), (0x10, 2), (0x10, 2)])
+            self.assertEqual(s2[0], 0x02)
+            self.assertNotIn((0x10, 2), s2)
+            self.refused(iogate.ReadOnlyError, 6, g3.write, "uart0+0x10", 1)
+            e = self.refused(iogate.OutsideAllowlistError, 5, g3.read, "gpio+0x100")
+            self.assertIn("past the end of window 'gpio'", e.message)
+            e = self.refused(iogate.MisalignedError, 7, g3.read, "gpio+0x36")
+            self.assertEqual((e.details.address, e.details.size), (GPIO4 + 0x36, 4))
 
     def test_every_width_reads_back(self) -> None:
         cases = [(8, 0xA5), (16, 0xBEEF), (32, 0xDEADBEEF), (64, 0x0123456789ABCDEF)]
@@ -326,9 +352,9 @@ class ClientTests(unittest.TestCase):
         sent: list = []
         real = gate.call
 
-        def call(opcode: int, body: bytes = b"") -> bytes:
-            sent.append(opcode)
-            return real(opcode, body)
+        def call(opcode: int, body: bytes = b"", flags: int = 0) -> bytes:
+            sent.append(opcode if not flags else (opcode, flags))
+            return real(opcode, body, flags)
 
         gate.call = call  # type: ignore[method-assign]
         return sent

@@ -44,6 +44,8 @@ OP_WAIT = 0x13
 OP_BATCH = 0x20
 OP_COMPACT_BATCH = 0x21
 
+FLAG_WINDOW_RELATIVE = 0x02  # §5.10, version 3
+
 KIND_READ = 1
 KIND_WRITE = 2
 KIND_MODIFY = 3
@@ -287,7 +289,9 @@ class Gate:
     ``Gate()`` connects to ``socket``, else ``$IOGATE_SOCKET``, else ``/run/iogate/iogate.sock``, and
     performs the hello (§4), offering versions 1..``max_version`` (3 by default; the daemon picks the
     highest both speak, so a version 2 daemon still answers with 2). On a version 3 connection an
-    ``IOGateError`` carries typed ``details`` (§7.1) and ``grants()`` is available (§5.9). Use one Gate per thread. Widths are in bits (8, 16, 32, 64); addresses are
+    ``IOGateError`` carries typed ``details`` (§7.1), ``grants()`` is available (§5.9), and a
+    ``"WINDOW+OFFSET"`` address of read/write/modify/wait is sent window-relative (§5.10), so the
+    daemon resolves it; batches and older connections resolve it here through ``windows()``. Use one Gate per thread. Widths are in bits (8, 16, 32, 64); addresses are
     physical (int) or ``"WINDOW+OFFSET"`` strings resolved through ``windows()``.
     """
 
@@ -394,15 +398,17 @@ class Gate:
         except (OSError, struct.error):
             return None
 
-    def call(self, opcode: int, body: bytes = b"") -> bytes:
+    def call(self, opcode: int, body: bytes = b"", flags: int = 0) -> bytes:
         """Sends one request frame (§3) and returns the body of its successful response; a response
-        with a non-zero status raises the matching ``IOGateError`` subclass with the daemon's message."""
+        with a non-zero status raises the matching ``IOGateError`` subclass with the daemon's message
+        (and, on version 3, its ``details``). ``flags`` is the request's flags byte (0, or
+        ``FLAG_WINDOW_RELATIVE`` with a window-relative body, §5.10)."""
         with self._lock:
             if self._sock is None:
                 raise UnreachableError(Status.UNREACHABLE, "the connection to iogated is closed")
             rid = self._next_id
             self._next_id = (self._next_id % 0xFFFFFFFF) + 1
-            frame = struct.pack("<IBBHI", 8 + len(body), opcode, 0, 0, rid) + body
+            frame = struct.pack("<IBBHI", 8 + len(body), opcode, flags, 0, rid) + body
             try:
                 self._sock.sendall(frame)
             except OSError as e:
@@ -523,6 +529,22 @@ class Gate:
             raise OutsideAllowlistError(Status.OUTSIDE_ALLOWLIST, "offset 0x%X is past the end of window '%s' (length 0x%X)" % (offset, name, w.length))
         return w.base + offset
 
+    def _target(self, address: Address) -> Tuple[bytes, int, int]:
+        """Where a request goes: ``(prefix, address, flags)``. On a version 3 connection a
+        ``"WINDOW+OFFSET"`` string becomes a window-relative request (§5.10): the prefix names the
+        window, ``address`` is the offset, and the daemon resolves it (no windows list needed).
+        Otherwise the address is resolved here and the prefix is empty."""
+        if self.version >= 3 and isinstance(address, str):
+            name, offset = parse_address(address)
+            if name is not None:
+                encoded = name.encode("utf-8")
+                if 1 <= len(encoded) <= 255:
+                    return bytes([len(encoded)]) + encoded, _check_u64(offset, "offset"), FLAG_WINDOW_RELATIVE
+        return b"", self.resolve(address), 0
+
+    def _send(self, opcode: int, prefix: bytes, body: bytes, flags: int) -> bytes:
+        return self.call(opcode, prefix + body, flags) if flags else self.call(opcode, body)
+
     # MARK: register operations
 
     def read(self, address: Address, width: int = 32) -> int:
@@ -532,14 +554,14 @@ class Gate:
     def read_block(self, address: Address, count: int, width: int = 32) -> List[int]:
         """Reads ``count`` consecutive registers (block reads of at most ``max_block`` each)."""
         nbytes = width_bytes(width)
-        addr = self.resolve(address)
+        prefix, addr, flags = self._target(address)
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise LimitExceededError(Status.LIMIT_EXCEEDED, "count must be at least 1; got %r" % (count,))
         out: List[int] = []
         step = max(1, self.max_block)
         while len(out) < count:
             n = min(step, count - len(out))
-            data = self.call(OP_READ, struct.pack("<QB3xI", (addr + len(out) * nbytes) & U64, nbytes, n))
+            data = self._send(OP_READ, prefix, struct.pack("<QB3xI", (addr + len(out) * nbytes) & U64, nbytes, n), flags)
             if len(data) != n * nbytes:
                 raise MalformedError(Status.MALFORMED, "read response of %d bytes; expected %d" % (len(data), n * nbytes))
             out.extend(int.from_bytes(data[i:i + nbytes], "little") for i in range(0, len(data), nbytes))
@@ -552,23 +574,24 @@ class Gate:
     def write_block(self, address: Address, values: Sequence[int], width: int = 32) -> None:
         """Writes consecutive registers (split to fit ``max_block`` and ``max_frame``)."""
         nbytes = width_bytes(width)
-        addr = self.resolve(address)
+        prefix, addr, flags = self._target(address)
         if not values:
             raise LimitExceededError(Status.LIMIT_EXCEEDED, "write_block needs at least one value")
         encoded = b"".join(_fits(v, nbytes, "value").to_bytes(nbytes, "little") for v in values)
-        per_frame = max(1, min(self.max_block or 1, (self.max_frame - 24) // nbytes))
+        per_frame = max(1, min(self.max_block or 1, (self.max_frame - 24 - len(prefix)) // nbytes))
         done = 0
         while done < len(values):
             n = min(per_frame, len(values) - done)
             body = struct.pack("<QB3xI", (addr + done * nbytes) & U64, nbytes, n) + encoded[done * nbytes:(done + n) * nbytes]
-            self.call(OP_WRITE, body)
+            self._send(OP_WRITE, prefix, body, flags)
             done += n
 
     def modify(self, address: Address, mask: int, value: int, width: int = 32) -> int:
         """Atomic read-modify-write in the daemon: ``new = old & ~mask | value & mask``; returns ``old``."""
         nbytes = width_bytes(width)
-        body = struct.pack("<QB7xQQ", self.resolve(address), nbytes, _check_u64(mask, "mask"), _check_u64(value, "value"))
-        return int(struct.unpack("<Q", self.call(OP_MODIFY, body))[0])
+        prefix, addr, flags = self._target(address)
+        body = struct.pack("<QB7xQQ", addr, nbytes, _check_u64(mask, "mask"), _check_u64(value, "value"))
+        return int(struct.unpack("<Q", self._send(OP_MODIFY, prefix, body, flags))[0])
 
     def wait(self, address: Address, mask: int, value: int, timeout_ms: int = 1000, width: int = 32) -> int:
         """Waits in the daemon until ``(register & mask) == value``; returns the register's value.
@@ -576,8 +599,9 @@ class Gate:
         nbytes = width_bytes(width)
         if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, int) or not 0 <= timeout_ms <= 0xFFFFFFFF:
             raise LimitExceededError(Status.LIMIT_EXCEEDED, "timeout_ms must be an int in 0...4294967295 (the daemon's max_wait_ms applies); got %r" % (timeout_ms,))
-        body = struct.pack("<QB3xIQQ", self.resolve(address), nbytes, timeout_ms, _check_u64(mask, "mask"), _check_u64(value, "value"))
-        return int(struct.unpack("<Q", self.call(OP_WAIT, body))[0])
+        prefix, addr, flags = self._target(address)
+        body = struct.pack("<QB3xIQQ", addr, nbytes, timeout_ms, _check_u64(mask, "mask"), _check_u64(value, "value"))
+        return int(struct.unpack("<Q", self._send(OP_WAIT, prefix, body, flags))[0])
 
     # MARK: batches
 
