@@ -3,7 +3,9 @@
  *
  *   test_iogate BOARD SOCKET MAX_BLOCK MAX_BATCH
  *
- * BOARD is rpi3 (bcm2835), rpi4 (bcm2711), rpi5 (rp1) or beaglebone-black (omap). The daemon must
+ * BOARD is rpi3 (bcm2835), rpi4 (bcm2711), rpi5 (rp1) or beaglebone-black (omap), or rpi4-pins: a mock
+ * Pi 4 whose daemon grants only GPIO 17 and 27 (rw) and bits 0xFF of 0xFE204000..+0x100 (ro), where
+ * only the grants list (PROTOCOL.md 5.9) and a pin refusal are checked. The daemon must
  * grant the caller its GPIO windows (rpi5: gpio, rio, pads; BeagleBone: gpio0-3) and spi0 read-write, uart0 read-only, and nothing else
  * (i2c1 stays outside), with [limits] max_block and max_batch as given. Every register change is
  * checked by reading the registers back; every refusal by its errno, the daemon's status code and
@@ -717,11 +719,48 @@ static void test_gpio_omap(const struct board *b) {
     REFUSED(iogate_gpio_pin_in(g, "gpio4", 0, &p), ENOENT, IOGATE_ST_NOT_FOUND, "GPIO windows: gpio0, gpio1, gpio2, gpio3");
 }
 
+static int test_pin_grants(const char *socket_path) {
+    printf("libiogate tests of the grants list on the mock rpi4 with pin and bits grants through %s\n", socket_path);
+    section("grants list: pins and bits (version 3)");
+    char err[512];
+    int rc = iogate_open_ex(socket_path, 0, &g, err, sizeof err);
+    CHECK(rc == 0 && iogate_protocol_version(g) == 3, "open -> %d: %s", rc, err);
+    if (rc) return 1;
+    struct iogate_grant *gs = NULL;
+    size_t n = 0;
+    OK(iogate_grants(g, &gs, &n));
+    const struct iogate_grant *gpio = NULL, *bits = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (gs[i].window.base == 0xFE200000) gpio = &gs[i];
+        if (gs[i].window.base == 0xFE204000) bits = &gs[i];
+    }
+    CHECK(gpio && strcmp(gpio->window.name, "gpio") == 0 && strcmp(gpio->window.model, "bcm2711") == 0 && gpio->window.writable &&
+              gpio->scope == IOGATE_GRANT_PINS && gpio->pin_count == 2 && gpio->pins[0] == 17 && gpio->pins[1] == 27 && gpio->bits == 0,
+          "gpio: scope %d, %zu pins", gpio ? (int)gpio->scope : -1, gpio ? gpio->pin_count : 0);
+    CHECK(bits && bits->scope == IOGATE_GRANT_BITS && bits->bits == 0xFF && !bits->window.writable && bits->window.length == 0x100 &&
+              bits->pin_count == 0 && bits->pins == NULL,
+          "raw range: scope %d, bits 0x%X", bits ? (int)bits->scope : -1, bits ? bits->bits : 0);
+    struct iogate_window *ws = NULL;
+    size_t nw = 0;
+    OK(iogate_windows(g, &ws, &nw));
+    CHECK(nw == n, "as many grants (%zu) as windows (%zu)", n, nw);
+    iogate_windows_free(ws);
+    iogate_grants_free(gs);
+    /* GPSET0 bit 18: pin 18 is not granted. */
+    REFUSED(iogate_write(g, 0xFE20001C, 4, 1u << 18), EACCES, IOGATE_ST_OUTSIDE_ALLOWLIST, "pin 18");
+    OK(iogate_write(g, 0xFE20001C, 4, 1u << 17));
+    section(NULL);
+    iogate_close(g);
+    printf("rpi4-pins: %d checks passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
     if (argc != 5) {
         fprintf(stderr, "usage: %s BOARD SOCKET MAX_BLOCK MAX_BATCH\n", argv[0]);
         return 2;
     }
+    if (strcmp(argv[1], "rpi4-pins") == 0) return test_pin_grants(argv[2]);
     const struct board *b = NULL;
     for (size_t i = 0; i < sizeof boards / sizeof boards[0]; i++)
         if (strcmp(boards[i].id, argv[1]) == 0) b = &boards[i];
