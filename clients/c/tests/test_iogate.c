@@ -431,7 +431,7 @@ static void test_details(const struct board *b, const char *socket_path) {
 }
 
 static void test_batches(const struct board *b, const char *socket_path) {
-    section("batches: compact on v2, plain on v1");
+    section("batches: compact on v3, plain on v1");
     struct iogate_limits lim;
     iogate_get_limits(g, &lim);
     iogate_t *v2 = g, *v1 = NULL;
@@ -457,12 +457,12 @@ static void test_batches(const struct board *b, const char *socket_path) {
         uint64_t r[7];
         memset(r, 0xFF, sizeof r);
         OK(iogate_batch_run(g, batch, r));
-        CHECK(iogate_last_opcode(g) == (round == 0 ? 0x21u : 0x20u), "v%d batch sent as opcode 0x%02X", 2 - round, iogate_last_opcode(g));
+        CHECK(iogate_last_opcode(g) == (round == 0 ? 0x21u : 0x20u), "v%d batch sent as opcode 0x%02X", round == 0 ? 3 : 1, iogate_last_opcode(g));
         CHECK(r[0] == 0 && r[1] == 0x11111111 && r[2] == 0x11111111 && r[3] == 0xBEEF && r[4] == 0 && r[5] == 0x05 && r[6] == 0x04,
-              "v%d results %llX %llX %llX %llX %llX %llX %llX", 2 - round, (unsigned long long)r[0], (unsigned long long)r[1],
+              "v%d results %llX %llX %llX %llX %llX %llX %llX", round == 0 ? 3 : 1, (unsigned long long)r[0], (unsigned long long)r[1],
               (unsigned long long)r[2], (unsigned long long)r[3], (unsigned long long)r[4], (unsigned long long)r[5],
               (unsigned long long)r[6]);
-        CHECK(rd(s + 0x80, 4) == 0x1111AB11 && rd(s + 0x88, 4) == 0x05060708 && rd(s + 0x8C, 1) == 0x0A, "v%d registers after the batch", 2 - round);
+        CHECK(rd(s + 0x80, 4) == 0x1111AB11 && rd(s + 0x88, 4) == 0x05060708 && rd(s + 0x8C, 1) == 0x0A, "v%d registers after the batch", round == 0 ? 3 : 1);
         OK(iogate_batch_run(g, batch, NULL)); /* results may be NULL */
     }
     g = v2;
@@ -495,7 +495,7 @@ static void test_batches(const struct board *b, const char *socket_path) {
             const char *word = bad[k].status == IOGATE_ST_BAD_WIDTH ? "operation #2" : "nothing was run";
             REFUSED(iogate_batch_run(g, fb, r), bad[k].err, bad[k].status, word);
             CHECK(rd(s + 0x90, 4) == 0x12345678 && rd(s + 0x94, 4) == 0 && rd(s + 0x98, 4) == 0,
-                  "v%d batch with one %s op changed nothing", 2 - round, bad[k].what);
+                  "v%d batch with one %s op changed nothing", round == 0 ? 3 : 1, bad[k].what);
             CHECK(r[0] == 7 && r[3] == 7, "results untouched by a refused batch");
             iogate_batch_free(fb);
         }
