@@ -1,5 +1,5 @@
 /*
- * iogate.h - C client library for IOGate's iogated (docs/PROTOCOL.md, versions 1 and 2).
+ * iogate.h - C client library for IOGate's iogated (docs/PROTOCOL.md, versions 1 to 3).
  *
  * Every function that can fail returns 0 (or, for the batch builders, a non-negative index) on
  * success and a negative errno value on failure:
@@ -25,8 +25,9 @@
  * After a failure iogate_status(g) is the daemon's status code (section 7 of PROTOCOL.md) when
  * the daemon refused, or a code of the same space for a local failure (IOGATE_ST_NOT_FOUND,
  * IOGATE_ST_UNREACHABLE, IOGATE_ST_SYSTEM, ...), and iogate_errmsg(g) is the daemon's message
- * or a local one. Both keep the last failure until the next failure; a success does not clear
- * them.
+ * or a local one (on a version 3 connection only the message, without the typed details that
+ * follow it on the wire: see iogate_error_details). All three keep the last failure until the next
+ * failure; a success does not clear them.
  *
  * Thread safety: a handle (iogate_t) and a batch (iogate_batch_t) must be used by one thread at
  * a time. Open one handle per thread: connections are cheap and the daemon serves each one in
@@ -84,8 +85,9 @@ typedef struct iogate_batch iogate_batch_t;
 /* ---- Connection ------------------------------------------------------------------------- */
 
 /*
- * Connects to the daemon and performs the hello handshake, offering protocol versions 1..2
- * (version 2 adds compact batches; a version 1 daemon answers 1 and everything still works).
+ * Connects to the daemon and performs the hello handshake, offering protocol versions 1..3
+ * (version 2 adds compact batches, version 3 typed error details and the grants list; an older
+ * daemon answers with its highest version and everything else still works).
  * socket_path NULL means $IOGATE_SOCKET, then IOGATE_DEFAULT_SOCKET. On success *out is a new
  * handle (free it with iogate_close). On failure *out is NULL and the return value says why; a
  * refused handshake's message is not available then (there is no handle), so use
@@ -94,7 +96,8 @@ typedef struct iogate_batch iogate_batch_t;
 int iogate_open(const char *socket_path, iogate_t **out);
 
 /*
- * Like iogate_open, offering versions 1..max_version (1 or 2; 0 means 2). If errbuf is not NULL
+ * Like iogate_open, offering versions 1..max_version (1, 2 or 3; 0 means 3; 4 and above are
+ * refused locally with -EINVAL). If errbuf is not NULL
  * a failure's message is copied there (NUL-terminated, cut to errlen bytes).
  */
 int iogate_open_ex(const char *socket_path, unsigned max_version, iogate_t **out, char *errbuf, size_t errlen);
@@ -102,7 +105,7 @@ int iogate_open_ex(const char *socket_path, unsigned max_version, iogate_t **out
 /* Closes the connection and frees the handle. NULL is ignored. */
 void iogate_close(iogate_t *g);
 
-/* The protocol version the daemon chose (1 or 2). */
+/* The protocol version the daemon chose (1, 2 or 3). */
 unsigned iogate_protocol_version(const iogate_t *g);
 
 /* The limits the daemon announced in its hello response. */
@@ -116,6 +119,40 @@ void iogate_get_limits(const iogate_t *g, struct iogate_limits *limits);
 /* The last failure: the daemon's status code (or a local one, see above) and its message. */
 int iogate_status(const iogate_t *g);
 const char *iogate_errmsg(const iogate_t *g);
+
+/*
+ * The typed facts of the last failure (PROTOCOL.md section 7.1), sent by the daemon after the
+ * message on a version 3 connection. A field is valid only when its has_* flag is 1; all flags
+ * are 0 after a local failure, on a version 1 or 2 connection, or when the daemon sent no such
+ * record. Records with a tag this library does not know are skipped.
+ */
+#define IOGATE_MAX_GRANTED 16
+struct iogate_granted_range {
+    uint64_t base;   /* physical address of the first byte */
+    uint64_t length; /* bytes */
+    int writable;    /* 1 = rw, 0 = ro */
+};
+struct iogate_error_details {
+    int has_address;
+    uint64_t address;   /* the refused or failed access's physical address */
+    int has_size;
+    uint64_t size;      /* the access's size in bytes (all elements of a block) */
+    size_t granted_count; /* granted ranges the daemon listed (outside-allowlist: all; read-only: the ro one) */
+    struct iogate_granted_range granted[IOGATE_MAX_GRANTED]; /* the first min(granted_count, 16) */
+    int has_pin;
+    uint32_t pin;       /* the GPIO line a line-busy refusal concerns */
+    int has_consumer;
+    char consumer[256]; /* who holds that line (NUL-terminated) */
+    int has_sys_errno;
+    int32_t sys_errno;  /* errno of a failed system call in the daemon */
+    int has_call;
+    char call[256];     /* that call and its argument (NUL-terminated) */
+    int has_operation;
+    uint32_t operation; /* index of the batch operation the error concerns */
+};
+
+/* Copies the last failure's details into *out. Returns 0, or -EINVAL for a NULL argument. */
+int iogate_error_details(const iogate_t *g, struct iogate_error_details *out);
 
 /* The name of a status code as PROTOCOL.md writes it ("outside-allowlist"), or "unknown". */
 const char *iogate_status_name(int status);
@@ -172,6 +209,30 @@ struct iogate_window {
 int iogate_windows(iogate_t *g, struct iogate_window **out, size_t *count);
 void iogate_windows_free(struct iogate_window *windows);
 
+/* What of a windows entry is granted (PROTOCOL.md 5.9). */
+enum iogate_grant_scope {
+    IOGATE_GRANT_WHOLE = 0, /* the whole range */
+    IOGATE_GRANT_PINS = 1,  /* only the GPIO pins listed */
+    IOGATE_GRANT_BITS = 2   /* only the bits of `bits` in every 32-bit register */
+};
+
+struct iogate_grant {
+    struct iogate_window window;
+    enum iogate_grant_scope scope;
+    uint32_t bits;           /* IOGATE_GRANT_BITS: the mask; else 0 */
+    size_t pin_count;        /* IOGATE_GRANT_PINS: how many pins; else 0 */
+    const uint16_t *pins;    /* the pins, ascending, numbered as iogate_gpio_pin numbers them; NULL if none */
+};
+
+/*
+ * The grants list (version 3 connections only): the windows with what of each is granted. *out
+ * is a malloc'ed array of *count entries (NULL when there are none), pins included; free it with
+ * iogate_grants_free. On a version 1 or 2 connection: -EOPNOTSUPP (IOGATE_ST_UNKNOWN_OPERATION),
+ * nothing sent.
+ */
+int iogate_grants(iogate_t *g, struct iogate_grant **out, size_t *count);
+void iogate_grants_free(struct iogate_grant *grants);
+
 /*
  * Resolves an address as the CLI writes it: a number (0xFE20001C, 0b..., 0o..., decimal, '_'
  * separators allowed) or WINDOW+OFFSET ("gpio+0x34", or "gpio" for its base), looking the window
@@ -185,7 +246,7 @@ int iogate_resolve(iogate_t *g, const char *expr, uint64_t *addr);
 /*
  * A batch is a list of reads, writes and modifies that the daemon checks whole before running
  * any of it and then runs under the locks of every window it touches: one refused operation
- * means nothing runs. On a version 2 connection it goes as ONE compact batch (opcode 0x21) when
+ * means nothing runs. On a version 2 or 3 connection it goes as ONE compact batch (opcode 0x21) when
  * every address lies within 4 GiB above the 4 KiB page of the lowest one, otherwise (and on
  * version 1) as one plain batch (0x20). The add functions return the operation's index (>= 0) or a negative errno.
  * A batch is not tied to a handle: build it once, run it many times.

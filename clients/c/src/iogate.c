@@ -1,5 +1,5 @@
 /*
- * libiogate: a client of iogated's wire protocol (docs/PROTOCOL.md), versions 1 and 2.
+ * libiogate: a client of iogated's wire protocol (docs/PROTOCOL.md), versions 1 to 3.
  * Standard C11 plus POSIX sockets; no dependencies beyond libc.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -22,6 +22,7 @@
 enum {
     OP_HELLO = 0x01,
     OP_WINDOWS = 0x02,
+    OP_GRANTS = 0x03,
     OP_READ = 0x10,
     OP_WRITE = 0x11,
     OP_MODIFY = 0x12,
@@ -46,6 +47,7 @@ struct iogate {
     int status;
     unsigned last_opcode;
     char message[MAX_MESSAGE + 1];
+    struct iogate_error_details details; /* of the last failure (section 7.1) */
     uint8_t *sbuf; /* request frame being built */
     size_t scap;
     uint8_t *rbuf; /* last response frame (after the length prefix) */
@@ -139,6 +141,7 @@ static int status_errno(int status) {
 int iogate__fail(iogate_t *g, int status, int err, const char *fmt, ...) {
     va_list ap;
     g->status = status;
+    memset(&g->details, 0, sizeof g->details);
     va_start(ap, fmt);
     vsnprintf(g->message, sizeof g->message, fmt, ap);
     va_end(ap);
@@ -164,6 +167,85 @@ static int fail_io(iogate_t *g, int e, const char *what) {
 IOGATE_EXPORT int iogate_status(const iogate_t *g) { return g ? g->status : IOGATE_ST_OK; }
 
 IOGATE_EXPORT const char *iogate_errmsg(const iogate_t *g) { return g ? g->message : "no handle"; }
+
+IOGATE_EXPORT int iogate_error_details(const iogate_t *g, struct iogate_error_details *out) {
+    if (!g || !out) return -EINVAL;
+    *out = g->details;
+    return 0;
+}
+
+/* Copies a UTF-8 record value of n bytes (n <= 255) into a NUL-terminated field of 256 bytes. */
+static void copy_text(char *dst, const uint8_t *src, size_t n) {
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/*
+ * An error response's body: on version 3 the message up to the first zero byte, then TLV records
+ * (tag u8, length u8, value); before version 3 the whole body is the message. Records with an
+ * unknown tag or an unexpected length are skipped by their length; a cut record ends the list.
+ */
+static void error_body(iogate_t *g, const uint8_t *body, size_t blen) {
+    struct iogate_error_details *d = &g->details;
+    memset(d, 0, sizeof *d);
+    size_t mlen = blen;
+    if (g->version >= 3) {
+        const uint8_t *zero = memchr(body, 0, blen);
+        if (zero) mlen = (size_t)(zero - body);
+    }
+    size_t n = mlen < MAX_MESSAGE ? mlen : MAX_MESSAGE;
+    memcpy(g->message, body, n);
+    g->message[n] = '\0';
+    if (mlen == blen) return;
+    size_t pos = mlen + 1;
+    while (blen - pos >= 2) {
+        uint8_t tag = body[pos], len = body[pos + 1];
+        const uint8_t *v = body + pos + 2;
+        if (blen - pos - 2 < len) break;
+        pos += 2 + (size_t)len;
+        switch (tag) {
+        case 1:
+            if (len == 8) d->has_address = 1, d->address = get_le(v, 8);
+            break;
+        case 2:
+            if (len == 8) d->has_size = 1, d->size = get_le(v, 8);
+            break;
+        case 3:
+            if (len == 17) {
+                if (d->granted_count < IOGATE_MAX_GRANTED) {
+                    struct iogate_granted_range *r = &d->granted[d->granted_count];
+                    r->base = get_le(v, 8);
+                    r->length = get_le(v + 8, 8);
+                    r->writable = v[16] == 1;
+                }
+                d->granted_count++;
+            }
+            break;
+        case 4:
+            if (len == 4) d->has_pin = 1, d->pin = (uint32_t)get_le(v, 4);
+            break;
+        case 5:
+            d->has_consumer = 1;
+            copy_text(d->consumer, v, len);
+            break;
+        case 6:
+            if (len == 4) {
+                uint32_t u = (uint32_t)get_le(v, 4);
+                d->has_sys_errno = 1;
+                d->sys_errno = u <= INT32_MAX ? (int32_t)u : (int32_t)(u - INT32_MAX - 1) + INT32_MIN;
+            }
+            break;
+        case 7:
+            d->has_call = 1;
+            copy_text(d->call, v, len);
+            break;
+        case 8:
+            if (len == 4) d->has_operation = 1, d->operation = (uint32_t)get_le(v, 4);
+            break;
+        default: break; /* a later version's record */
+        }
+    }
+}
 
 IOGATE_EXPORT unsigned iogate_last_opcode(const iogate_t *g) { return g ? g->last_opcode : 0; }
 
@@ -267,9 +349,7 @@ static int call(iogate_t *g, uint8_t opcode, size_t len, const uint8_t **resp, s
     const uint8_t *body = g->rbuf + 8;
     size_t blen = length - 8;
     if (status != 0) {
-        size_t n = blen < MAX_MESSAGE ? blen : MAX_MESSAGE;
-        memcpy(g->message, body, n);
-        g->message[n] = '\0';
+        error_body(g, body, blen);
         g->status = status;
         /* A stream error (opcode 0, id 0), an error before the handshake and a version refusal
          * are followed by the daemon closing the connection (PROTOCOL.md section 8). */
@@ -363,9 +443,9 @@ IOGATE_EXPORT int iogate_open_ex(const char *socket_path, unsigned max_version, 
     if (errbuf && errlen) errbuf[0] = '\0';
     if (!out) return -EINVAL;
     *out = NULL;
-    if (max_version == 0) max_version = 2;
-    if (max_version > 2) {
-        if (errbuf && errlen) snprintf(errbuf, errlen, "max_version %u: this library speaks protocol versions 1 and 2", max_version);
+    if (max_version == 0) max_version = 3;
+    if (max_version > 3) {
+        if (errbuf && errlen) snprintf(errbuf, errlen, "max_version %u: this library speaks protocol versions 1 to 3", max_version);
         return -EINVAL;
     }
     if (!socket_path) {
@@ -387,7 +467,7 @@ IOGATE_EXPORT int iogate_open_ex(const char *socket_path, unsigned max_version, 
     return 0;
 }
 
-IOGATE_EXPORT int iogate_open(const char *socket_path, iogate_t **out) { return iogate_open_ex(socket_path, 2, out, NULL, 0); }
+IOGATE_EXPORT int iogate_open(const char *socket_path, iogate_t **out) { return iogate_open_ex(socket_path, 3, out, NULL, 0); }
 
 IOGATE_EXPORT void iogate_close(iogate_t *g) {
     if (!g) return;
@@ -551,10 +631,33 @@ IOGATE_EXPORT int iogate_wait(iogate_t *g, uint64_t addr, unsigned width, uint64
 
 /* ---- Windows -------------------------------------------------------------------------------- */
 
-static int malformed_windows(iogate_t *g, struct iogate_window *ws, size_t entry) {
+static int malformed_windows(iogate_t *g, void *ws, size_t entry) {
     free(ws);
     g->broken = 1;
     return fail(g, IOGATE_ST_MALFORMED, EPROTO, "iogated's windows response ends inside entry #%zu", entry);
+}
+
+/* One windows entry (5.2) at *pos of the n-byte body r; 0, or -1 when it is cut short. */
+static int window_entry(const uint8_t *r, size_t n, size_t *pos, struct iogate_window *w) {
+    size_t p = *pos;
+    if (n - p < 18) return -1;
+    w->base = get_le(r + p, 8);
+    w->length = get_le(r + p + 8, 8);
+    w->writable = r[p + 16] == 1;
+    size_t name_len = r[p + 17];
+    p += 18;
+    if (n - p < name_len + 1) return -1;
+    memcpy(w->name, r + p, name_len);
+    w->name[name_len] = '\0';
+    p += name_len;
+    size_t model_len = r[p++];
+    if (n - p < model_len + 2) return -1;
+    memcpy(w->model, r + p, model_len);
+    w->model[model_len] = '\0';
+    p += model_len;
+    w->pins = (uint16_t)get_le(r + p, 2);
+    *pos = p + 2;
+    return 0;
 }
 
 IOGATE_EXPORT int iogate_windows(iogate_t *g, struct iogate_window **out, size_t *count) {
@@ -573,26 +676,8 @@ IOGATE_EXPORT int iogate_windows(iogate_t *g, struct iogate_window **out, size_t
     struct iogate_window *ws = c ? calloc(c, sizeof *ws) : NULL;
     if (c && !ws) return fail(g, IOGATE_ST_SYSTEM, ENOMEM, "out of memory for %u windows", c);
     size_t pos = 4;
-    for (uint32_t i = 0; i < c; i++) {
-        struct iogate_window *w = &ws[i];
-        if (n - pos < 18) return malformed_windows(g, ws, i);
-        w->base = get_le(r + pos, 8);
-        w->length = get_le(r + pos + 8, 8);
-        w->writable = r[pos + 16] == 1;
-        size_t name_len = r[pos + 17];
-        pos += 18;
-        if (n - pos < name_len + 1) return malformed_windows(g, ws, i);
-        memcpy(w->name, r + pos, name_len);
-        w->name[name_len] = '\0';
-        pos += name_len;
-        size_t model_len = r[pos++];
-        if (n - pos < model_len + 2) return malformed_windows(g, ws, i);
-        memcpy(w->model, r + pos, model_len);
-        w->model[model_len] = '\0';
-        pos += model_len;
-        w->pins = (uint16_t)get_le(r + pos, 2);
-        pos += 2;
-    }
+    for (uint32_t i = 0; i < c; i++)
+        if (window_entry(r, n, &pos, &ws[i])) return malformed_windows(g, ws, i);
     if (pos != n) {
         free(ws);
         g->broken = 1;
@@ -604,6 +689,72 @@ IOGATE_EXPORT int iogate_windows(iogate_t *g, struct iogate_window **out, size_t
 }
 
 IOGATE_EXPORT void iogate_windows_free(struct iogate_window *windows) { free(windows); }
+
+IOGATE_EXPORT int iogate_grants(iogate_t *g, struct iogate_grant **out, size_t *count) {
+    CHECK_HANDLE(g);
+    if (!out || !count) return fail(g, IOGATE_ST_MALFORMED, EINVAL, "iogate_grants: out and count must not be NULL");
+    *out = NULL;
+    *count = 0;
+    if (g->version < 3)
+        return fail(g, IOGATE_ST_UNKNOWN_OPERATION, EOPNOTSUPP,
+                    "the grants list (opcode 0x03) needs protocol version 3; this connection speaks version %u", g->version);
+    if (!request_body(g, 0)) return fail(g, IOGATE_ST_SYSTEM, ENOMEM, "out of memory");
+    const uint8_t *r;
+    size_t n;
+    int rc = call(g, OP_GRANTS, 0, &r, &n);
+    if (rc) return rc;
+    if (n < 4) return bad_length(g, "grants", n, 4);
+    uint32_t c = (uint32_t)get_le(r, 4);
+    if ((size_t)c > (n - 4) / 22) return malformed_windows(g, NULL, 0);
+    if (c == 0) {
+        if (n != 4) return bad_length(g, "grants", n, 4);
+        return 0;
+    }
+    /* One allocation: the entries, then every pin (fewer than n / 2 of them). */
+    size_t head = (size_t)c * sizeof(struct iogate_grant);
+    struct iogate_grant *gs = calloc(1, head + n);
+    if (!gs) return fail(g, IOGATE_ST_SYSTEM, ENOMEM, "out of memory for %u grants", c);
+    uint16_t *pins = (uint16_t *)(void *)((uint8_t *)gs + head);
+    size_t pos = 4;
+    for (uint32_t i = 0; i < c; i++) {
+        struct iogate_grant *e = &gs[i];
+        if (window_entry(r, n, &pos, &e->window) || n - pos < 1) return malformed_windows(g, gs, i);
+        uint8_t scope = r[pos++];
+        if (scope == IOGATE_GRANT_WHOLE) {
+            e->scope = IOGATE_GRANT_WHOLE;
+        } else if (scope == IOGATE_GRANT_PINS) {
+            if (n - pos < 2) return malformed_windows(g, gs, i);
+            size_t k = (size_t)get_le(r + pos, 2);
+            pos += 2;
+            if ((n - pos) / 2 < k) return malformed_windows(g, gs, i);
+            e->scope = IOGATE_GRANT_PINS;
+            e->pin_count = k;
+            e->pins = k ? pins : NULL;
+            for (size_t j = 0; j < k; j++) pins[j] = (uint16_t)get_le(r + pos + 2 * j, 2);
+            pins += k;
+            pos += 2 * k;
+        } else if (scope == IOGATE_GRANT_BITS) {
+            if (n - pos < 4) return malformed_windows(g, gs, i);
+            e->scope = IOGATE_GRANT_BITS;
+            e->bits = (uint32_t)get_le(r + pos, 4);
+            pos += 4;
+        } else {
+            free(gs);
+            g->broken = 1;
+            return fail(g, IOGATE_ST_MALFORMED, EPROTO, "iogated's grants entry #%u has scope %u; this library knows 0, 1 and 2", i, scope);
+        }
+    }
+    if (pos != n) {
+        free(gs);
+        g->broken = 1;
+        return fail(g, IOGATE_ST_MALFORMED, EPROTO, "iogated's grants response has %zu bytes after its %u entries", n - pos, c);
+    }
+    *out = gs;
+    *count = c;
+    return 0;
+}
+
+IOGATE_EXPORT void iogate_grants_free(struct iogate_grant *grants) { free(grants); }
 
 /* ---- Addresses -------------------------------------------------------------------------- */
 

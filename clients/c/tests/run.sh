@@ -54,24 +54,54 @@ uid = $(id -u)
 windows = ["uart0"]
 access = "ro"
 CONF
+    launch "$board"
+}
+
+# launch NAME: starts iogated with $dir/NAME.toml, logging to $dir/NAME.log, and waits until it is ready.
+launch() {
+    local name="$1" cfg="$dir/$1.toml"
     chmod 0600 "$cfg"
-    : > "$dir/$board.log"
-    "$iogated" --config "$cfg" > "$dir/$board.log" 2>&1 &
+    : > "$dir/$name.log"
+    "$iogated" --config "$cfg" > "$dir/$name.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 1 200); do
-        grep -q 'ready on' "$dir/$board.log" && return 0
+        grep -q 'ready on' "$dir/$name.log" && return 0
         kill -0 "${pids[-1]}" 2>/dev/null || break
         sleep 0.05
     done
-    echo "run.sh: iogated for $board did not become ready:" >&2
-    cat "$dir/$board.log" >&2
+    echo "run.sh: iogated for $name did not become ready:" >&2
+    cat "$dir/$name.log" >&2
     exit 1
 }
+
+# rpi4-pins: the mock Pi 4 granting only GPIO 17 and 27 (rw) and the bits 0xFF of a raw range inside
+# spi0 (ro): per-pin and per-bit grants, shown by the grants list (PROTOCOL.md 5.9).
+cat > "$dir/rpi4-pins.toml" <<CONF
+device = "mock"
+board = "rpi4"
+socket = "$dir/rpi4-pins.sock"
+socket_mode = "0600"
+audit = "none"
+protect_kernel_lines = false
+
+[[grant]]
+uid = $(id -u)
+pins = [17, 27]
+access = "rw"
+
+[[grant]]
+uid = $(id -u)
+IoBase = [0xFE204000]
+IoLen = [0x100]
+bits = [0xFF]
+access = "ro"
+CONF
 
 start rpi3 "" '"gpio", "spi0"'
 start rpi4 $'max_block = 64\nmax_batch = 16' '"gpio", "spi0"'
 start rpi5 "" '"gpio", "rio", "pads", "spi0"'
 start beaglebone-black "" '"gpio0", "gpio1", "gpio2", "gpio3", "spi0"'
+launch rpi4-pins
 
 status=0
 export LD_LIBRARY_PATH="$(dirname "$prog")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
@@ -80,7 +110,8 @@ run rpi3 "$dir/rpi3.sock" 65536 4096
 run rpi4 "$dir/rpi4.sock" 64 16
 run rpi5 "$dir/rpi5.sock" 65536 4096
 run beaglebone-black "$dir/beaglebone-black.sock" 65536 4096
+run rpi4-pins "$dir/rpi4-pins.sock" 65536 4096
 if [ "$status" != 0 ]; then
-    for b in rpi3 rpi4 rpi5 beaglebone-black; do echo "--- iogated $b log:"; tail -n 20 "$dir/$b.log"; done
+    for b in rpi3 rpi4 rpi5 beaglebone-black rpi4-pins; do echo "--- iogated $b log:"; tail -n 20 "$dir/$b.log"; done
 fi
 exit "$status"

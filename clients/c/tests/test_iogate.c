@@ -3,7 +3,9 @@
  *
  *   test_iogate BOARD SOCKET MAX_BLOCK MAX_BATCH
  *
- * BOARD is rpi3 (bcm2835), rpi4 (bcm2711), rpi5 (rp1) or beaglebone-black (omap). The daemon must
+ * BOARD is rpi3 (bcm2835), rpi4 (bcm2711), rpi5 (rp1) or beaglebone-black (omap), or rpi4-pins: a mock
+ * Pi 4 whose daemon grants only GPIO 17 and 27 (rw) and bits 0xFF of 0xFE204000..+0x100 (ro), where
+ * only the grants list (PROTOCOL.md 5.9) and a pin refusal are checked. The daemon must
  * grant the caller its GPIO windows (rpi5: gpio, rio, pads; BeagleBone: gpio0-3) and spi0 read-write, uart0 read-only, and nothing else
  * (i2c1 stays outside), with [limits] max_block and max_batch as given. Every register change is
  * checked by reading the registers back; every refusal by its errno, the daemon's status code and
@@ -122,8 +124,17 @@ static void test_open(const char *socket_path) {
     longpath[sizeof longpath - 1] = '\0';
     rc = iogate_open_ex(longpath, 0, &h, err, sizeof err);
     CHECK(rc == -ENAMETOOLONG && strstr(err, "at most"), "open of a 199-byte path -> %d: %s", rc, err);
-    rc = iogate_open_ex(socket_path, 3, &h, err, sizeof err);
-    CHECK(rc == -EINVAL && strstr(err, "versions 1 and 2"), "open_ex with max_version 3 -> %d: %s", rc, err);
+    rc = iogate_open_ex(socket_path, 4, &h, err, sizeof err);
+    CHECK(rc == -EINVAL && h == NULL && strstr(err, "versions 1 to 3"), "open_ex with max_version 4 -> %d: %s", rc, err);
+    for (unsigned v = 1; v <= 3; v++) {
+        rc = iogate_open_ex(socket_path, v, &h, err, sizeof err);
+        CHECK(rc == 0 && iogate_protocol_version(h) == v, "open_ex with max_version %u -> %d, version %u: %s", v, rc,
+              h ? iogate_protocol_version(h) : 0, err);
+        iogate_close(h);
+    }
+    rc = iogate_open(socket_path, &h);
+    CHECK(rc == 0 && iogate_protocol_version(h) == 3, "iogate_open negotiates version 3 -> %d", rc);
+    iogate_close(h);
 
     /* NULL: $IOGATE_SOCKET, then the default path. */
     setenv("IOGATE_SOCKET", socket_path, 1);
@@ -310,15 +321,124 @@ static void test_refusals(const struct board *b) {
           "status names");
 }
 
+static int has_range(const struct iogate_error_details *d, uint64_t base, int writable) {
+    for (size_t i = 0; i < d->granted_count && i < IOGATE_MAX_GRANTED; i++)
+        if (d->granted[i].base == base && d->granted[i].writable == writable) return 1;
+    return 0;
+}
+
+static void test_details(const struct board *b, const char *socket_path) {
+    section("typed error details (version 3)");
+    struct iogate_error_details d;
+    uint64_t v;
+    struct iogate_window *ws = NULL;
+    size_t nw = 0;
+    OK(iogate_windows(g, &ws, &nw));
+    const struct iogate_window *uart = find(ws, nw, "uart0");
+    uint64_t uart_len = uart ? uart->length : 0;
+
+    /* outside-allowlist: address, size, every granted range. */
+    REFUSED(iogate_read(g, b->i2c1, 4, &v), EACCES, IOGATE_ST_OUTSIDE_ALLOWLIST, "outside the allowlist");
+    OK(iogate_error_details(g, &d));
+    CHECK(d.has_address && d.address == b->i2c1 && d.has_size && d.size == 4, "5: address 0x%llX (%d), size %llu (%d)",
+          (unsigned long long)d.address, d.has_address, (unsigned long long)d.size, d.has_size);
+    CHECK(d.granted_count == nw, "5: %zu granted ranges; the windows list has %zu", d.granted_count, nw);
+    int all = 1;
+    for (size_t i = 0; i < nw && i < IOGATE_MAX_GRANTED; i++) {
+        int found = 0;
+        for (size_t j = 0; j < d.granted_count && j < IOGATE_MAX_GRANTED; j++)
+            if (d.granted[j].base == ws[i].base && d.granted[j].length == ws[i].length && d.granted[j].writable == ws[i].writable) found = 1;
+        all &= found;
+    }
+    CHECK(all, "5: the granted ranges are the windows list");
+    CHECK(!d.has_pin && !d.has_consumer && !d.has_sys_errno && !d.has_call && !d.has_operation, "5: no other records");
+    char msg3[4200];
+    snprintf(msg3, sizeof msg3, "%s", iogate_errmsg(g));
+
+    /* A block of 2 x 32 bits: the size is the whole block's. */
+    uint32_t two[2] = {0, 0};
+    REFUSED(iogate_read_block(g, b->spi0 + b->spi0_length - 4, 4, 2, two), EACCES, IOGATE_ST_OUTSIDE_ALLOWLIST, "");
+    OK(iogate_error_details(g, &d));
+    CHECK(d.has_size && d.size == 8 && d.address == b->spi0 + b->spi0_length - 4, "5 (block): size %llu", (unsigned long long)d.size);
+
+    /* read-only: the ro range. */
+    REFUSED(iogate_write(g, b->uart0 + 4, 2, 1), EACCES, IOGATE_ST_READ_ONLY, "");
+    OK(iogate_error_details(g, &d));
+    CHECK(d.has_address && d.address == b->uart0 + 4 && d.has_size && d.size == 2, "6: address and size");
+    CHECK(d.granted_count == 1 && d.granted[0].base == b->uart0 && d.granted[0].length == uart_len && !d.granted[0].writable,
+          "6: the ro range (%zu ranges, first 0x%llX)", d.granted_count, (unsigned long long)d.granted[0].base);
+
+    /* misaligned: address and size, no ranges. */
+    REFUSED(iogate_read(g, b->spi0 + 2, 4, &v), EINVAL, IOGATE_ST_MISALIGNED, "not aligned to the 32-bit width");
+    OK(iogate_error_details(g, &d));
+    CHECK(d.has_address && d.address == b->spi0 + 2 && d.has_size && d.size == 4 && d.granted_count == 0, "7: address and size");
+
+    /* A refused batch: the operation's index, on both encodings. */
+    for (int plain = 0; plain < 2; plain++) {
+        iogate_batch_t *fb;
+        OK(iogate_batch_new(&fb));
+        iogate_batch_write(fb, b->spi0 + 0x40, 4, 1);
+        if (plain) iogate_batch_read(fb, b->spi0 + 0x200000000ull, 4); /* 8 GiB away: a plain batch */
+        else iogate_batch_read(fb, b->spi0, 4);
+        iogate_batch_write(fb, b->uart0, 4, 1);
+        REFUSED(iogate_batch_run(g, fb, NULL), EACCES, plain ? IOGATE_ST_OUTSIDE_ALLOWLIST : IOGATE_ST_READ_ONLY, "nothing was run");
+        OK(iogate_error_details(g, &d));
+        CHECK(d.has_operation && d.operation == (plain ? 1u : 2u),
+              "batch (opcode 0x%02X): operation %u (%d)", iogate_last_opcode(g), d.operation, d.has_operation);
+        CHECK(has_range(&d, b->uart0, 0) || plain, "batch: the ro range");
+        iogate_batch_free(fb);
+    }
+
+    /* A local failure clears them. */
+    REFUSED(iogate_read(g, b->spi0, 4, NULL), EINVAL, IOGATE_ST_MALFORMED, "NULL");
+    OK(iogate_error_details(g, &d));
+    CHECK(!d.has_address && !d.has_size && d.granted_count == 0 && !d.has_operation, "a local failure has no details");
+    CHECK(iogate_error_details(NULL, &d) == -EINVAL && iogate_error_details(g, NULL) == -EINVAL, "NULL arguments");
+
+    /* Version 2: the same message, no details. */
+    iogate_t *v2 = NULL;
+    char err[256];
+    int rc = iogate_open_ex(socket_path, 2, &v2, err, sizeof err);
+    CHECK(rc == 0 && iogate_protocol_version(v2) == 2, "open with 1..2 -> %d: %s", rc, err);
+    if (v2) {
+        iogate_t *keep = g;
+        g = v2;
+        REFUSED(iogate_read(g, b->i2c1, 4, &v), EACCES, IOGATE_ST_OUTSIDE_ALLOWLIST, "outside the allowlist");
+        CHECK(strcmp(iogate_errmsg(v2), msg3) == 0, "v2 message '%s' equals v3's '%s'", iogate_errmsg(v2), msg3);
+        OK(iogate_error_details(g, &d));
+        CHECK(!d.has_address && !d.has_size && d.granted_count == 0, "v2: no details");
+        struct iogate_grant *gs = (struct iogate_grant *)1;
+        size_t ng = 9;
+        REFUSED(iogate_grants(g, &gs, &ng), EOPNOTSUPP, IOGATE_ST_UNKNOWN_OPERATION, "needs protocol version 3");
+        CHECK(gs == NULL && ng == 0, "v2: no grants list");
+        g = keep;
+        iogate_close(v2);
+    }
+
+    /* The grants list: these daemons grant whole windows, so every entry is scope whole. */
+    struct iogate_grant *gs = NULL;
+    size_t ng = 0;
+    OK(iogate_grants(g, &gs, &ng));
+    CHECK(ng == nw, "%zu grants, %zu windows", ng, nw);
+    int same = 1;
+    for (size_t i = 0; i < ng && i < nw; i++)
+        same &= gs[i].window.base == ws[i].base && gs[i].window.length == ws[i].length && gs[i].window.writable == ws[i].writable &&
+                strcmp(gs[i].window.name, ws[i].name) == 0 && strcmp(gs[i].window.model, ws[i].model) == 0 &&
+                gs[i].window.pins == ws[i].pins && gs[i].scope == IOGATE_GRANT_WHOLE && gs[i].pin_count == 0 && gs[i].pins == NULL;
+    CHECK(same, "grants = windows, all whole");
+    iogate_grants_free(gs);
+    iogate_windows_free(ws);
+}
+
 static void test_batches(const struct board *b, const char *socket_path) {
-    section("batches: compact on v2, plain on v1");
+    section("batches: compact on v3, plain on v1");
     struct iogate_limits lim;
     iogate_get_limits(g, &lim);
     iogate_t *v2 = g, *v1 = NULL;
     char err[256];
     int rc = iogate_open_ex(socket_path, 1, &v1, err, sizeof err);
     CHECK(rc == 0 && iogate_protocol_version(v1) == 1, "open with versions 1..1 -> %d, version %u: %s", rc, v1 ? iogate_protocol_version(v1) : 0, err);
-    CHECK(iogate_protocol_version(v2) == 2, "iogate_open negotiates version 2");
+    CHECK(iogate_protocol_version(v2) == 3, "iogate_open negotiates version 3");
     if (!v1) return;
     uint64_t s = b->spi0;
     iogate_batch_t *batch;
@@ -337,12 +457,12 @@ static void test_batches(const struct board *b, const char *socket_path) {
         uint64_t r[7];
         memset(r, 0xFF, sizeof r);
         OK(iogate_batch_run(g, batch, r));
-        CHECK(iogate_last_opcode(g) == (round == 0 ? 0x21u : 0x20u), "v%d batch sent as opcode 0x%02X", 2 - round, iogate_last_opcode(g));
+        CHECK(iogate_last_opcode(g) == (round == 0 ? 0x21u : 0x20u), "v%d batch sent as opcode 0x%02X", round == 0 ? 3 : 1, iogate_last_opcode(g));
         CHECK(r[0] == 0 && r[1] == 0x11111111 && r[2] == 0x11111111 && r[3] == 0xBEEF && r[4] == 0 && r[5] == 0x05 && r[6] == 0x04,
-              "v%d results %llX %llX %llX %llX %llX %llX %llX", 2 - round, (unsigned long long)r[0], (unsigned long long)r[1],
+              "v%d results %llX %llX %llX %llX %llX %llX %llX", round == 0 ? 3 : 1, (unsigned long long)r[0], (unsigned long long)r[1],
               (unsigned long long)r[2], (unsigned long long)r[3], (unsigned long long)r[4], (unsigned long long)r[5],
               (unsigned long long)r[6]);
-        CHECK(rd(s + 0x80, 4) == 0x1111AB11 && rd(s + 0x88, 4) == 0x05060708 && rd(s + 0x8C, 1) == 0x0A, "v%d registers after the batch", 2 - round);
+        CHECK(rd(s + 0x80, 4) == 0x1111AB11 && rd(s + 0x88, 4) == 0x05060708 && rd(s + 0x8C, 1) == 0x0A, "v%d registers after the batch", round == 0 ? 3 : 1);
         OK(iogate_batch_run(g, batch, NULL)); /* results may be NULL */
     }
     g = v2;
@@ -375,7 +495,7 @@ static void test_batches(const struct board *b, const char *socket_path) {
             const char *word = bad[k].status == IOGATE_ST_BAD_WIDTH ? "operation #2" : "nothing was run";
             REFUSED(iogate_batch_run(g, fb, r), bad[k].err, bad[k].status, word);
             CHECK(rd(s + 0x90, 4) == 0x12345678 && rd(s + 0x94, 4) == 0 && rd(s + 0x98, 4) == 0,
-                  "v%d batch with one %s op changed nothing", 2 - round, bad[k].what);
+                  "v%d batch with one %s op changed nothing", round == 0 ? 3 : 1, bad[k].what);
             CHECK(r[0] == 7 && r[3] == 7, "results untouched by a refused batch");
             iogate_batch_free(fb);
         }
@@ -599,11 +719,48 @@ static void test_gpio_omap(const struct board *b) {
     REFUSED(iogate_gpio_pin_in(g, "gpio4", 0, &p), ENOENT, IOGATE_ST_NOT_FOUND, "GPIO windows: gpio0, gpio1, gpio2, gpio3");
 }
 
+static int test_pin_grants(const char *socket_path) {
+    printf("libiogate tests of the grants list on the mock rpi4 with pin and bits grants through %s\n", socket_path);
+    section("grants list: pins and bits (version 3)");
+    char err[512];
+    int rc = iogate_open_ex(socket_path, 0, &g, err, sizeof err);
+    CHECK(rc == 0 && iogate_protocol_version(g) == 3, "open -> %d: %s", rc, err);
+    if (rc) return 1;
+    struct iogate_grant *gs = NULL;
+    size_t n = 0;
+    OK(iogate_grants(g, &gs, &n));
+    const struct iogate_grant *gpio = NULL, *bits = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (gs[i].window.base == 0xFE200000) gpio = &gs[i];
+        if (gs[i].window.base == 0xFE204000) bits = &gs[i];
+    }
+    CHECK(gpio && strcmp(gpio->window.name, "gpio") == 0 && strcmp(gpio->window.model, "bcm2711") == 0 && gpio->window.writable &&
+              gpio->scope == IOGATE_GRANT_PINS && gpio->pin_count == 2 && gpio->pins[0] == 17 && gpio->pins[1] == 27 && gpio->bits == 0,
+          "gpio: scope %d, %zu pins", gpio ? (int)gpio->scope : -1, gpio ? gpio->pin_count : 0);
+    CHECK(bits && bits->scope == IOGATE_GRANT_BITS && bits->bits == 0xFF && !bits->window.writable && bits->window.length == 0x100 &&
+              bits->pin_count == 0 && bits->pins == NULL,
+          "raw range: scope %d, bits 0x%X", bits ? (int)bits->scope : -1, bits ? bits->bits : 0);
+    struct iogate_window *ws = NULL;
+    size_t nw = 0;
+    OK(iogate_windows(g, &ws, &nw));
+    CHECK(nw == n, "as many grants (%zu) as windows (%zu)", n, nw);
+    iogate_windows_free(ws);
+    iogate_grants_free(gs);
+    /* GPSET0 bit 18: pin 18 is not granted. */
+    REFUSED(iogate_write(g, 0xFE20001C, 4, 1u << 18), EACCES, IOGATE_ST_OUTSIDE_ALLOWLIST, "pin 18");
+    OK(iogate_write(g, 0xFE20001C, 4, 1u << 17));
+    section(NULL);
+    iogate_close(g);
+    printf("rpi4-pins: %d checks passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
     if (argc != 5) {
         fprintf(stderr, "usage: %s BOARD SOCKET MAX_BLOCK MAX_BATCH\n", argv[0]);
         return 2;
     }
+    if (strcmp(argv[1], "rpi4-pins") == 0) return test_pin_grants(argv[2]);
     const struct board *b = NULL;
     for (size_t i = 0; i < sizeof boards / sizeof boards[0]; i++)
         if (strcmp(boards[i].id, argv[1]) == 0) b = &boards[i];
@@ -626,6 +783,7 @@ int main(int argc, char **argv) {
     test_registers(b);
     test_blocks(b);
     test_refusals(b);
+    test_details(b, socket_path);
     test_batches(b, socket_path);
     if (strcmp(b->model, "rp1") == 0) test_gpio_rp1(b);
     else if (strcmp(b->model, "omap") == 0) test_gpio_omap(b);

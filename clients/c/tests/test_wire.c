@@ -96,8 +96,9 @@ static void reply(int fd, const uint8_t *frame, size_t n, uint32_t id) {
     if (write_n(fd, out, n) != 0) _exit(9);
 }
 
-/* PROTOCOL.md 9.1, offering versions 1..2 (max_version 2 at the end). */
-static const uint8_t hello_req[] = {0x10, 0, 0, 0, 0x01, 0, 0, 0, 1, 0, 0, 0, 0x49, 0x4F, 0x47, 0x54, 1, 0, 2, 0};
+/* PROTOCOL.md 9.1, offering versions 1..3 (max_version 3 at the end); the fake daemon is a version
+ * 2 daemon and answers 2, except in the version 3 script below. */
+static const uint8_t hello_req[] = {0x10, 0, 0, 0, 0x01, 0, 0, 0, 1, 0, 0, 0, 0x49, 0x4F, 0x47, 0x54, 1, 0, 3, 0};
 static const uint8_t hello_resp_v2[] = {0x18, 0, 0, 0, 0x01, 0x01, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0,
                                         0, 0, 0x10, 0, 0, 0x10, 0, 0, 0, 0, 1, 0};
 
@@ -167,7 +168,7 @@ static void test_examples(void) {
     iogate_t *g = NULL;
     char err[256];
     int rc = iogate_open_ex(sock_path, 0, &g, err, sizeof err);
-    CHECK(rc == 0 && iogate_protocol_version(g) == 2, "hello (9.1, versions 1..2) -> %d: %s", rc, err);
+    CHECK(rc == 0 && iogate_protocol_version(g) == 2, "hello (9.1, versions 1..3, a version 2 daemon) -> %d: %s", rc, err);
     if (rc) {
         finished(pid);
         return;
@@ -314,6 +315,76 @@ static void script_stream_error(int fd) {
     write_n(fd, resp, 12 + n);
 }
 
+/* A version 3 daemon: 7.1's example refusal with an unknown record and a cut one mixed in. */
+static void script_details(int fd) {
+    uint32_t id = expect(fd, hello_req, sizeof hello_req, 0, 0);
+    uint8_t v3[sizeof hello_resp_v2];
+    memcpy(v3, hello_resp_v2, sizeof v3);
+    v3[12] = 3;
+    reply(fd, v3, sizeof v3, id);
+    static const uint8_t read_req[] = {0x18, 0, 0, 0, 0x10, 0, 0, 0, 2, 0, 0, 0, 0x00, 0x50, 0x21, 0xFE, 0, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0};
+    static const uint8_t tail[] = {0, 1, 8, 0x00, 0x50, 0x21, 0xFE, 0, 0, 0, 0,
+                                   0x63, 3, 9, 9, 9,                          /* tag 99: unknown, skipped */
+                                   2, 4, 1, 2, 3, 4,                          /* size with a wrong length: skipped */
+                                   2, 8, 4, 0, 0, 0, 0, 0, 0, 0,
+                                   3, 17, 0x00, 0x00, 0x20, 0xFE, 0, 0, 0, 0, 0xF4, 0, 0, 0, 0, 0, 0, 0, 1,
+                                   5, 4, 'g', 'p', 'i', 'o',
+                                   6, 4, 0xFB, 0xFF, 0xFF, 0xFF,              /* errno -5 */
+                                   8, 4, 3, 0, 0, 0,
+                                   1, 8, 0, 0};                               /* cut short: ends the list */
+    const char *msg = "read of 32 bits at 0xFE215000 refused: outside the allowlist";
+    size_t m = strlen(msg);
+    uint8_t resp[256] = {0, 0, 0, 0, 0x10, 0x01, 5, 0};
+    resp[0] = (uint8_t)(8 + m + sizeof tail);
+    memcpy(resp + 12, msg, m);
+    memcpy(resp + 12 + m, tail, sizeof tail);
+    reply(fd, resp, 12 + m + sizeof tail, expect(fd, read_req, sizeof read_req, 0, 1));
+    /* 9.9: the grants list. */
+    static const uint8_t gr_req[] = {0x08, 0, 0, 0, 0x03, 0, 0, 0, 3, 0, 0, 0};
+    static const uint8_t gr_resp[] = {0x4D, 0, 0, 0, 0x03, 0x01, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0,
+                                      0x00, 0x00, 0x20, 0xFE, 0, 0, 0, 0, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 1, 4, 'g', 'p', 'i', 'o',
+                                      7, 'b', 'c', 'm', '2', '7', '1', '1', 0x3A, 0, 1, 2, 0, 0x11, 0, 0x1B, 0,
+                                      0, 0, 0, 1, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0xFF, 0, 0, 0};
+    reply(fd, gr_resp, sizeof gr_resp, expect(fd, gr_req, sizeof gr_req, 0, 2));
+}
+
+static void test_details(void) {
+    pid_t pid = serve(script_details);
+    iogate_t *g = NULL;
+    int rc = iogate_open(sock_path, &g);
+    CHECK(rc == 0 && iogate_protocol_version(g) == 3, "version 3 hello -> %d", rc);
+    if (rc) {
+        finished(pid);
+        return;
+    }
+    uint64_t v;
+    rc = iogate_read(g, 0xFE215000, 4, &v);
+    CHECK(rc == -EACCES && strcmp(iogate_errmsg(g), "read of 32 bits at 0xFE215000 refused: outside the allowlist") == 0,
+          "7.1 refusal -> %d, message '%s'", rc, iogate_errmsg(g));
+    struct iogate_error_details d;
+    CHECK(iogate_error_details(g, &d) == 0, "details");
+    CHECK(d.has_address && d.address == 0xFE215000 && d.has_size && d.size == 4, "address and size (unknown and bad-length records skipped)");
+    CHECK(d.granted_count == 1 && d.granted[0].base == 0xFE200000 && d.granted[0].length == 0xF4 && d.granted[0].writable, "granted");
+    CHECK(d.has_consumer && strcmp(d.consumer, "gpio") == 0 && d.has_sys_errno && d.sys_errno == -5 && d.has_operation && d.operation == 3,
+          "consumer '%s', errno %d, operation %u", d.consumer, (int)d.sys_errno, d.operation);
+    CHECK(!d.has_pin && !d.has_call, "absent records stay absent");
+    struct iogate_grant *gs = NULL;
+    size_t n = 0;
+    rc = iogate_grants(g, &gs, &n);
+    CHECK(rc == 0 && n == 2, "grants (9.9) -> %d, %zu entries: %s", rc, n, iogate_errmsg(g));
+    if (rc == 0 && n == 2) {
+        CHECK(gs[0].scope == IOGATE_GRANT_PINS && gs[0].pin_count == 2 && gs[0].pins[0] == 17 && gs[0].pins[1] == 27 &&
+                  strcmp(gs[0].window.name, "gpio") == 0 && strcmp(gs[0].window.model, "bcm2711") == 0 && gs[0].window.pins == 58,
+              "entry 0: gpio, pins 17 and 27");
+        CHECK(gs[1].scope == IOGATE_GRANT_BITS && gs[1].bits == 0xFF && gs[1].window.base == 0x1000000 && !gs[1].window.writable &&
+                  gs[1].pins == NULL,
+              "entry 1: bits 0xFF");
+    }
+    iogate_grants_free(gs);
+    iogate_close(g);
+    CHECK(finished(pid) == 0, "fake daemon done");
+}
+
 static void script_wrong_id(int fd) {
     handshake(fd);
     uint8_t req[28];
@@ -382,6 +453,7 @@ int main(void) {
         return 2;
     }
     test_examples();
+    test_details();
     test_eintr_short_reads();
     test_short_writes();
     test_peer_closes();

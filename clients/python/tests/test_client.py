@@ -37,8 +37,8 @@ class ClientTests(unittest.TestCase):
 
     # MARK: handshake
 
-    def test_hello_negotiates_version_2_and_limits(self) -> None:
-        self.assertEqual(self.gate.version, 2)
+    def test_hello_negotiates_version_3_and_limits(self) -> None:
+        self.assertEqual(self.gate.version, 3)
         self.assertEqual((self.gate.max_frame, self.gate.max_batch, self.gate.max_block), (1048576, 8, 4))
 
     def test_hello_version_1_when_asked(self) -> None:
@@ -60,9 +60,23 @@ class ClientTests(unittest.TestCase):
             self.assertIn("version 2", e.message)
             self.assertEqual(self.gate.read(RAW + 8), 0)
 
+    def test_hello_version_2_when_asked(self) -> None:
+        with self.daemon.gate(max_version=2) as g2:
+            self.assertEqual(g2.version, 2)
+            # No grants list on version 2: refused locally, nothing sent...
+            with self.assertRaises(iogate.UnknownOperationError) as cm:
+                g2.grants()
+            self.assertFalse(cm.exception.from_daemon)
+            # ...and the daemon itself refuses opcode 0x03 as unknown (§3).
+            e = self.refused(iogate.UnknownOperationError, 3, g2.call, 0x03, b"")
+            self.assertEqual(e.message, "unknown opcode 0x3; known: 0x1, 0x2, 0x10, 0x11, 0x12, 0x13, 0x20, 0x21")
+            self.assertEqual(e.details, iogate.ErrorDetails())
+
     def test_bad_max_version_refused_locally(self) -> None:
-        with self.assertRaises(iogate.UnsupportedVersionError):
-            self.daemon.gate(max_version=3)
+        for bad in (0, 4, 9, True):
+            with self.assertRaises(iogate.UnsupportedVersionError, msg=str(bad)) as cm:
+                self.daemon.gate(max_version=bad)
+            self.assertFalse(cm.exception.from_daemon)
 
     def test_unknown_opcode_is_status_3_and_connection_stays_open(self) -> None:
         self.refused(iogate.UnknownOperationError, 3, self.gate.call, 0x7F, b"")
@@ -105,10 +119,18 @@ class ClientTests(unittest.TestCase):
         self.assertEqual(self.gate.resolve(0xFE20_0034), GPIO4 + 0x34)
         self.gate.write("gpio+0x1c", 1 << 5)  # GPSET0: pin 5's latch
         self.gate.write("gpio+0x28", 1 << 5)  # GPCLR0
+        # On version 3 the daemon resolves a window-relative request (§5.10) and refuses the unknown
+        # name itself (status 14); on version 2 this client does, from the windows list.
         with self.assertRaises(iogate.NotFoundError) as cm:
             self.gate.read("nope+0x34")
-        self.assertFalse(cm.exception.from_daemon)
+        self.assertTrue(cm.exception.from_daemon)
+        self.assertIn("no window named 'nope'", cm.exception.message)
         self.assertIn("gpio, uart0", cm.exception.message)
+        with self.daemon.gate(max_version=2) as g2:
+            with self.assertRaises(iogate.NotFoundError) as cm:
+                g2.read("nope+0x34")
+            self.assertFalse(cm.exception.from_daemon)
+            self.assertIn("gpio, uart0", cm.exception.message)
         with self.assertRaises(iogate.OutsideAllowlistError) as cm2:
             self.gate.read("gpio+0x100")
         self.assertIn("past the end of window 'gpio'", cm2.exception.message)
@@ -119,6 +141,24 @@ class ClientTests(unittest.TestCase):
             self.gate.read(1.5)  # type: ignore[arg-type]
 
     # MARK: read, write, modify, wait
+
+    def test_window_relative_requests_on_version_3(self) -> None:
+        with self.daemon.gate() as g3, self.daemon.gate(max_version=2) as g2:
+            s3, s2 = self.spy(g3), self.spy(g2)
+            g3.write("gpio+0x1c", 1 << 5)
+            self.assertEqual(g3.read("gpio+0x34") & 0, 0)
+            self.assertEqual(g3.modify("gpio+0x08", 0, 0), g2.read("gpio+0x08"))  # mask 0: stores what it read
+            self.assertEqual(g3.wait("uart0+0x4", 0, 0, timeout_ms=0), g2.read("uart0+0x4"))
+            self.assertEqual(g3.read_block("gpio+0x34", 6), g2.read_block("gpio+0x34", 6))  # split by max_block 4
+            # No windows list on version 3: every request names its window.
+            self.assertEqual(s3, [(0x11, 2), (0x10, 2), (0x12, 2), (0x13, 2), (0x10, 2), (0x10, 2)])
+            self.assertEqual(s2[0], 0x02)
+            self.assertNotIn((0x10, 2), s2)
+            self.refused(iogate.ReadOnlyError, 6, g3.write, "uart0+0x10", 1)
+            e = self.refused(iogate.OutsideAllowlistError, 5, g3.read, "gpio+0x100")
+            self.assertIn("past the end of window 'gpio'", e.message)
+            e = self.refused(iogate.MisalignedError, 7, g3.read, "gpio+0x36")
+            self.assertEqual((e.details.address, e.details.size), (GPIO4 + 0x36, 4))
 
     def test_every_width_reads_back(self) -> None:
         cases = [(8, 0xA5), (16, 0xBEEF), (32, 0xDEADBEEF), (64, 0x0123456789ABCDEF)]
@@ -188,6 +228,94 @@ class ClientTests(unittest.TestCase):
         # A block straddling the end of a granted range.
         self.refused(iogate.OutsideAllowlistError, 5, self.gate.read_block, RAW + 0xFC, 2)
 
+    def test_outside_allowlist_details(self) -> None:
+        e = self.refused(iogate.OutsideAllowlistError, 5, self.gate.read, 0xFE300000)
+        d = e.details
+        self.assertEqual((d.address, d.size), (0xFE300000, 4))
+        # Every granted range of the caller (RPI4_GRANTS): gpio rw, uart0 ro, the raw range rw.
+        bases = {(b, a) for b, _, a in d.granted}
+        self.assertEqual(bases, {(GPIO4, "rw"), (UART4, "ro"), (RAW, "rw")})
+        windows = {(w.base, w.length, w.access) for w in self.gate.windows()}
+        self.assertEqual(set(d.granted), windows)
+        self.assertEqual((d.pin, d.consumer, d.errno, d.call, d.operation), (None, None, None, None, None))
+        self.assertNotIn("\x00", e.message)
+        self.assertIn("outside the allowlist", e.message)
+        # A block of 2 x 32 bits straddling the end of the raw range: its whole size.
+        e = self.refused(iogate.OutsideAllowlistError, 5, self.gate.read_block, RAW + 0xFC, 2)
+        self.assertEqual((e.details.address, e.details.size), (RAW + 0xFC, 8))
+
+    def test_version_2_gets_no_details_and_the_same_message(self) -> None:
+        with self.daemon.gate(max_version=2) as g2:
+            for fn, args in ((lambda g: g.read(0xFE300000), ()), (lambda g: g.write(UART4, 1), ()),
+                             (lambda g: g.read(GPIO4 + 0x36), ())):
+                with self.assertRaises(iogate.IOGateError) as c2:
+                    fn(g2)
+                with self.assertRaises(iogate.IOGateError) as c3:
+                    fn(self.gate)
+                self.assertEqual(c2.exception.status, c3.exception.status)
+                self.assertEqual(c2.exception.message, c3.exception.message)
+                self.assertEqual(c2.exception.details, iogate.ErrorDetails())
+                self.assertTrue(c2.exception.details.empty)
+                self.assertFalse(c3.exception.details.empty)
+
+    def test_read_only_details(self) -> None:
+        e = self.refused(iogate.ReadOnlyError, 6, self.gate.write, "uart0+0x10", 0x5A, width=8)
+        d = e.details
+        self.assertEqual((d.address, d.size), (UART4 + 0x10, 1))
+        uart = self.gate.window("uart0")
+        self.assertEqual(d.granted, [(UART4, uart.length, "ro")])
+        self.assertIsNone(d.operation)
+
+    def test_misaligned_details(self) -> None:
+        e = self.refused(iogate.MisalignedError, 7, self.gate.read, GPIO4 + 0x36)
+        self.assertEqual(e.message, "address 0xFE200036 is not aligned to the 32-bit width; it must be a multiple of 4")
+        self.assertEqual((e.details.address, e.details.size, e.details.granted), (GPIO4 + 0x36, 4, []))
+        e = self.refused(iogate.MisalignedError, 7, self.gate.modify, RAW + 4, 1, 1, width=64)
+        self.assertEqual((e.details.address, e.details.size), (RAW + 4, 8))
+
+    def test_refused_batch_details_name_the_operation(self) -> None:
+        for compact in (True, False):
+            b = self.gate.batch(compact=compact)
+            b.write(RAW + 0x20, 0xAAAA)
+            b.read(RAW)
+            b.write(UART4 + 4, 1)
+            e = self.refused(iogate.ReadOnlyError, 6, b.run)
+            d = e.details
+            self.assertEqual((d.operation, d.address, d.size), (2, UART4 + 4, 4), compact)
+            self.assertEqual([(base, a) for base, _, a in d.granted], [(UART4, "ro")])
+            b = self.gate.batch(compact=compact)
+            b.read(0xFE300000)
+            e = self.refused(iogate.OutsideAllowlistError, 5, b.run)
+            self.assertEqual((e.details.operation, e.details.address, e.details.size), (0, 0xFE300000, 4))
+            self.assertEqual(len(e.details.granted), 3)
+            self.assertEqual(self.gate.read(RAW + 0x20), 0)
+
+    def test_error_details_parsing(self) -> None:
+        from iogate.errors import split_error_body
+        body = (b"refused\0" + bytes([1, 8]) + (0xFE215000).to_bytes(8, "little")
+                + bytes([99, 3, 1, 2, 3])  # unknown tag: skipped by its length
+                + bytes([2, 4, 1, 2, 3, 4])  # known tag with the wrong length: skipped
+                + bytes([2, 8]) + (4).to_bytes(8, "little")
+                + bytes([3, 17]) + struct.pack("<QQB", 0xFE200000, 0xF4, 1)
+                + bytes([4, 4]) + struct.pack("<I", 17) + bytes([5, 4]) + b"gpio"
+                + bytes([6, 4]) + struct.pack("<i", -5) + bytes([7, 3]) + b"ioc"
+                + bytes([8, 4]) + struct.pack("<I", 3)
+                + bytes([1, 8, 0, 0]))  # cut short: ends the list
+        msg, d = split_error_body(body, 3)
+        self.assertEqual(msg, "refused")
+        self.assertEqual(d, iogate.ErrorDetails(address=0xFE215000, size=4, granted=[(0xFE200000, 0xF4, "rw")],
+                                                pin=17, consumer="gpio", errno=-5, call="ioc", operation=3))
+        self.assertEqual(split_error_body(body, 2)[0], body.decode("utf-8", "replace"))
+        self.assertEqual(split_error_body(b"plain", 3), ("plain", iogate.ErrorDetails()))
+        with self.assertRaises(Exception):
+            d.address = 1  # type: ignore[misc]  # frozen
+
+    def test_grants_whole(self) -> None:
+        gs = self.gate.grants()
+        self.assertEqual([g.window for g in gs], self.gate.windows())
+        self.assertEqual({g.scope for g in gs}, {"whole"})
+        self.assertEqual([g.pins_granted for g in gs], [[]] * len(gs))
+
     def test_read_only_grant(self) -> None:
         before = self.gate.read(UART4)
         self.refused(iogate.ReadOnlyError, 6, self.gate.write, UART4, 0x5A)
@@ -224,9 +352,9 @@ class ClientTests(unittest.TestCase):
         sent: list = []
         real = gate.call
 
-        def call(opcode: int, body: bytes = b"") -> bytes:
-            sent.append(opcode)
-            return real(opcode, body)
+        def call(opcode: int, body: bytes = b"", flags: int = 0) -> bytes:
+            sent.append(opcode if not flags else (opcode, flags))
+            return real(opcode, body, flags)
 
         gate.call = call  # type: ignore[method-assign]
         return sent

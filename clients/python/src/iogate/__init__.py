@@ -12,6 +12,7 @@ from .client import (
     Batch,
     BatchResult,
     Gate,
+    Grant,
     Window,
     parse_address,
     parse_int,
@@ -22,6 +23,7 @@ from .errors import (
     BoardError,
     BusFaultError,
     ConfigError,
+    ErrorDetails,
     IOGateError,
     LimitExceededError,
     LineBusyError,
@@ -44,8 +46,8 @@ from .gpio import SUPPORTED_MODELS, Layout, Pin
 __version__ = "0.1.0"
 
 __all__ = [
-    "DEFAULT_SOCKET", "Batch", "BatchResult", "Gate", "Window", "parse_address", "parse_int",
-    "BadStateError", "BadWidthError", "BoardError", "BusFaultError", "ConfigError", "IOGateError",
+    "DEFAULT_SOCKET", "Batch", "BatchResult", "Gate", "Grant", "Window", "parse_address", "parse_int",
+    "BadStateError", "BadWidthError", "BoardError", "BusFaultError", "ConfigError", "ErrorDetails", "IOGateError",
     "LimitExceededError", "LineBusyError", "MalformedError", "MappingError", "MisalignedError",
     "NotFoundError", "OutsideAllowlistError", "ReadOnlyError", "Status", "SystemCallError",
     "UnknownOperationError", "UnreachableError", "UnsupportedVersionError", "WaitTimeoutError",

@@ -1,6 +1,6 @@
 """The connection to iogated: framing, handshake, register operations and batches.
 
-Everything on the wire follows docs/PROTOCOL.md (versions 1 and 2); sections are cited as §N.
+Everything on the wire follows docs/PROTOCOL.md (versions 1 to 3); sections are cited as §N.
 """
 
 import os
@@ -19,7 +19,9 @@ from .errors import (
     NotFoundError,
     OutsideAllowlistError,
     Status,
+    UnknownOperationError,
     UnreachableError,
+    split_error_body,
     UnsupportedVersionError,
 )
 
@@ -29,17 +31,20 @@ if TYPE_CHECKING:  # pragma: no cover
 DEFAULT_SOCKET = "/run/iogate/iogate.sock"
 MAGIC = 0x54474F49  # "IOGT"
 MIN_VERSION = 1
-MAX_VERSION = 2
+MAX_VERSION = 3
 HANDSHAKE_LIMIT = 4096
 
 OP_HELLO = 0x01
 OP_WINDOWS = 0x02
+OP_GRANTS = 0x03
 OP_READ = 0x10
 OP_WRITE = 0x11
 OP_MODIFY = 0x12
 OP_WAIT = 0x13
 OP_BATCH = 0x20
 OP_COMPACT_BATCH = 0x21
+
+FLAG_WINDOW_RELATIVE = 0x02  # §5.10, version 3
 
 KIND_READ = 1
 KIND_WRITE = 2
@@ -150,6 +155,53 @@ class Window:
         return hash((self.name, self.base, self.length))
 
 
+class Grant:
+    """One entry of the grants list (§5.9, version 3): a ``Window`` and what of it is granted.
+
+    ``scope`` is ``"whole"`` (the whole range), ``"pins"`` (``pins_granted`` lists the GPIO lines,
+    numbered across the board's GPIO windows) or ``"bits"`` (``bits`` is the mask granted in every
+    32-bit register of the range)."""
+
+    __slots__ = ("window", "scope", "pins_granted", "bits")
+
+    def __init__(self, window: Window, scope: str, pins_granted: Sequence[int] = (), bits: Optional[int] = None) -> None:
+        self.window = window
+        self.scope = scope
+        self.pins_granted = list(pins_granted)
+        self.bits = bits
+
+    @property
+    def name(self) -> str:
+        return self.window.name
+
+    @property
+    def base(self) -> int:
+        return self.window.base
+
+    @property
+    def length(self) -> int:
+        return self.window.length
+
+    @property
+    def access(self) -> str:
+        return self.window.access
+
+    def __repr__(self) -> str:
+        extra = ""
+        if self.scope == "pins":
+            extra = ", pins=%r" % (self.pins_granted,)
+        elif self.scope == "bits":
+            extra = ", bits=0x%08X" % (self.bits or 0)
+        return "Grant(%r, scope=%r%s)" % (self.window, self.scope, extra)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Grant) and (self.window, self.scope, self.pins_granted, self.bits) == (
+            other.window, other.scope, other.pins_granted, other.bits)
+
+    def __hash__(self) -> int:
+        return hash((self.window, self.scope))
+
+
 class BatchResult:
     """The result of one batch operation; ``value`` is available once the batch has run."""
 
@@ -235,15 +287,18 @@ class Gate:
     """A connection to iogated.
 
     ``Gate()`` connects to ``socket``, else ``$IOGATE_SOCKET``, else ``/run/iogate/iogate.sock``, and
-    performs the hello (§4), offering versions 1..``max_version`` (2 by default; the daemon picks the
-    highest both speak). Use one Gate per thread. Widths are in bits (8, 16, 32, 64); addresses are
+    performs the hello (§4), offering versions 1..``max_version`` (3 by default; the daemon picks the
+    highest both speak, so a version 2 daemon still answers with 2). On a version 3 connection an
+    ``IOGateError`` carries typed ``details`` (§7.1), ``grants()`` is available (§5.9), and a
+    ``"WINDOW+OFFSET"`` address of read/write/modify/wait is sent window-relative (§5.10), so the
+    daemon resolves it; batches and older connections resolve it here through ``windows()``. Use one Gate per thread. Widths are in bits (8, 16, 32, 64); addresses are
     physical (int) or ``"WINDOW+OFFSET"`` strings resolved through ``windows()``.
     """
 
     def __init__(self, socket: Optional[str] = None, max_version: int = MAX_VERSION, timeout: Optional[float] = None) -> None:
         self.socket_path = socket or os.environ.get("IOGATE_SOCKET") or DEFAULT_SOCKET
-        if max_version not in (1, 2):
-            raise UnsupportedVersionError(Status.UNSUPPORTED_VERSION, "this client speaks protocol versions 1 and 2; max_version %r" % (max_version,))
+        if isinstance(max_version, bool) or max_version not in (1, 2, 3):
+            raise UnsupportedVersionError(Status.UNSUPPORTED_VERSION, "this client speaks protocol versions 1 to 3; max_version %r" % (max_version,))
         self._lock = threading.Lock()
         self._next_id = 1
         self._windows: Optional[List[Window]] = None
@@ -338,19 +393,22 @@ class Gate:
                 if not chunk:
                     break
                 body += chunk
-            return IOGateError.from_status(status, body.decode("utf-8", "replace"), from_daemon=True)
+            message, details = split_error_body(body, self.version)
+            return IOGateError.from_status(status, message, from_daemon=True, details=details)
         except (OSError, struct.error):
             return None
 
-    def call(self, opcode: int, body: bytes = b"") -> bytes:
+    def call(self, opcode: int, body: bytes = b"", flags: int = 0) -> bytes:
         """Sends one request frame (§3) and returns the body of its successful response; a response
-        with a non-zero status raises the matching ``IOGateError`` subclass with the daemon's message."""
+        with a non-zero status raises the matching ``IOGateError`` subclass with the daemon's message
+        (and, on version 3, its ``details``). ``flags`` is the request's flags byte (0, or
+        ``FLAG_WINDOW_RELATIVE`` with a window-relative body, §5.10)."""
         with self._lock:
             if self._sock is None:
                 raise UnreachableError(Status.UNREACHABLE, "the connection to iogated is closed")
             rid = self._next_id
             self._next_id = (self._next_id % 0xFFFFFFFF) + 1
-            frame = struct.pack("<IBBHI", 8 + len(body), opcode, 0, 0, rid) + body
+            frame = struct.pack("<IBBHI", 8 + len(body), opcode, flags, 0, rid) + body
             try:
                 self._sock.sendall(frame)
             except OSError as e:
@@ -368,16 +426,33 @@ class Gate:
             op, flags, status, got_id = struct.unpack("<BBHI", self._recv_exact(8))
             data = self._recv_exact(length - 8)
             if status != 0:
-                message = data.decode("utf-8", "replace")
+                message, details = split_error_body(data, self.version)
                 if op == 0 and got_id == 0:  # a stream error: the daemon closes (§8)
                     self.close()
-                raise IOGateError.from_status(status, message, from_daemon=True)
+                raise IOGateError.from_status(status, message, from_daemon=True, details=details)
             if op != opcode or not flags & 1 or got_id != rid:
                 self.close()
                 raise MalformedError(Status.MALFORMED, "response (opcode 0x%02X, flags 0x%02X, id %d) does not match request (opcode 0x%02X, id %d)" % (op, flags, got_id, opcode, rid))
             return data
 
     # MARK: windows and addresses
+
+    @staticmethod
+    def _window_entry(data: bytes, pos: int) -> Tuple[Window, int]:
+        """One windows entry (§5.2) at ``pos``; returns it and the position after it."""
+        base, length, access, nlen = struct.unpack_from("<QQBB", data, pos)
+        pos += 18
+        if pos + nlen > len(data):
+            raise IndexError(pos)
+        name = data[pos:pos + nlen].decode("utf-8", "replace")
+        pos += nlen
+        mlen = data[pos]
+        if pos + 1 + mlen > len(data):
+            raise IndexError(pos)
+        model = data[pos + 1:pos + 1 + mlen].decode("utf-8", "replace")
+        pos += 1 + mlen
+        (pins,) = struct.unpack_from("<H", data, pos)
+        return Window(name, base, length, "rw" if access == 1 else "ro", model, pins), pos + 2
 
     def windows(self) -> List[Window]:
         """The ranges granted to the caller (§5.2); also refreshes the cache ``resolve`` uses."""
@@ -386,22 +461,48 @@ class Gate:
             (count,) = struct.unpack_from("<I", data, 0)
             pos, out = 4, []
             for _ in range(count):
-                base, length, access, nlen = struct.unpack_from("<QQBB", data, pos)
-                pos += 18
-                name = data[pos:pos + nlen].decode("utf-8", "replace")
-                pos += nlen
-                mlen = data[pos]
-                model = data[pos + 1:pos + 1 + mlen].decode("utf-8", "replace")
-                pos += 1 + mlen
-                (pins,) = struct.unpack_from("<H", data, pos)
-                pos += 2
-                out.append(Window(name, base, length, "rw" if access == 1 else "ro", model, pins))
+                w, pos = self._window_entry(data, pos)
+                out.append(w)
         except (struct.error, IndexError):
             raise MalformedError(Status.MALFORMED, "windows response of %d bytes is truncated" % len(data)) from None
         if pos != len(data):
             raise MalformedError(Status.MALFORMED, "windows response has %d bytes after its %d entries" % (len(data) - pos, count))
         self._windows = out
         return list(out)
+
+    def grants(self) -> List[Grant]:
+        """The windows list with what of each entry is granted (§5.9): whole, some pins, or a bit
+        mask. Needs a version 3 connection; on an older one this raises ``UnknownOperationError``
+        locally (status 3) without sending anything. Also refreshes the cache ``resolve`` uses."""
+        if self.version < 3:
+            raise UnknownOperationError(Status.UNKNOWN_OPERATION, "the grants list (opcode 0x03) needs protocol version 3; this connection speaks version %d" % self.version)
+        data = self.call(OP_GRANTS)
+        try:
+            (count,) = struct.unpack_from("<I", data, 0)
+            pos, out = 4, []
+            for _ in range(count):
+                w, pos = self._window_entry(data, pos)
+                scope = data[pos]
+                pos += 1
+                if scope == 0:
+                    out.append(Grant(w, "whole"))
+                elif scope == 1:
+                    (n,) = struct.unpack_from("<H", data, pos)
+                    pins = struct.unpack_from("<%dH" % n, data, pos + 2)
+                    pos += 2 + 2 * n
+                    out.append(Grant(w, "pins", pins))
+                elif scope == 2:
+                    (bits,) = struct.unpack_from("<I", data, pos)
+                    pos += 4
+                    out.append(Grant(w, "bits", bits=bits))
+                else:
+                    raise MalformedError(Status.MALFORMED, "grants entry %d has scope %d; this client knows 0, 1 and 2" % (len(out), scope))
+        except (struct.error, IndexError):
+            raise MalformedError(Status.MALFORMED, "grants response of %d bytes is truncated" % len(data)) from None
+        if pos != len(data):
+            raise MalformedError(Status.MALFORMED, "grants response has %d bytes after its %d entries" % (len(data) - pos, count))
+        self._windows = [g.window for g in out]
+        return out
 
     def window(self, name: str) -> Window:
         """The granted window called ``name``."""
@@ -428,6 +529,22 @@ class Gate:
             raise OutsideAllowlistError(Status.OUTSIDE_ALLOWLIST, "offset 0x%X is past the end of window '%s' (length 0x%X)" % (offset, name, w.length))
         return w.base + offset
 
+    def _target(self, address: Address) -> Tuple[bytes, int, int]:
+        """Where a request goes: ``(prefix, address, flags)``. On a version 3 connection a
+        ``"WINDOW+OFFSET"`` string becomes a window-relative request (§5.10): the prefix names the
+        window, ``address`` is the offset, and the daemon resolves it (no windows list needed).
+        Otherwise the address is resolved here and the prefix is empty."""
+        if self.version >= 3 and isinstance(address, str):
+            name, offset = parse_address(address)
+            if name is not None:
+                encoded = name.encode("utf-8")
+                if 1 <= len(encoded) <= 255:
+                    return bytes([len(encoded)]) + encoded, _check_u64(offset, "offset"), FLAG_WINDOW_RELATIVE
+        return b"", self.resolve(address), 0
+
+    def _send(self, opcode: int, prefix: bytes, body: bytes, flags: int) -> bytes:
+        return self.call(opcode, prefix + body, flags) if flags else self.call(opcode, body)
+
     # MARK: register operations
 
     def read(self, address: Address, width: int = 32) -> int:
@@ -437,14 +554,14 @@ class Gate:
     def read_block(self, address: Address, count: int, width: int = 32) -> List[int]:
         """Reads ``count`` consecutive registers (block reads of at most ``max_block`` each)."""
         nbytes = width_bytes(width)
-        addr = self.resolve(address)
+        prefix, addr, flags = self._target(address)
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise LimitExceededError(Status.LIMIT_EXCEEDED, "count must be at least 1; got %r" % (count,))
         out: List[int] = []
         step = max(1, self.max_block)
         while len(out) < count:
             n = min(step, count - len(out))
-            data = self.call(OP_READ, struct.pack("<QB3xI", (addr + len(out) * nbytes) & U64, nbytes, n))
+            data = self._send(OP_READ, prefix, struct.pack("<QB3xI", (addr + len(out) * nbytes) & U64, nbytes, n), flags)
             if len(data) != n * nbytes:
                 raise MalformedError(Status.MALFORMED, "read response of %d bytes; expected %d" % (len(data), n * nbytes))
             out.extend(int.from_bytes(data[i:i + nbytes], "little") for i in range(0, len(data), nbytes))
@@ -457,23 +574,24 @@ class Gate:
     def write_block(self, address: Address, values: Sequence[int], width: int = 32) -> None:
         """Writes consecutive registers (split to fit ``max_block`` and ``max_frame``)."""
         nbytes = width_bytes(width)
-        addr = self.resolve(address)
+        prefix, addr, flags = self._target(address)
         if not values:
             raise LimitExceededError(Status.LIMIT_EXCEEDED, "write_block needs at least one value")
         encoded = b"".join(_fits(v, nbytes, "value").to_bytes(nbytes, "little") for v in values)
-        per_frame = max(1, min(self.max_block or 1, (self.max_frame - 24) // nbytes))
+        per_frame = max(1, min(self.max_block or 1, (self.max_frame - 24 - len(prefix)) // nbytes))
         done = 0
         while done < len(values):
             n = min(per_frame, len(values) - done)
             body = struct.pack("<QB3xI", (addr + done * nbytes) & U64, nbytes, n) + encoded[done * nbytes:(done + n) * nbytes]
-            self.call(OP_WRITE, body)
+            self._send(OP_WRITE, prefix, body, flags)
             done += n
 
     def modify(self, address: Address, mask: int, value: int, width: int = 32) -> int:
         """Atomic read-modify-write in the daemon: ``new = old & ~mask | value & mask``; returns ``old``."""
         nbytes = width_bytes(width)
-        body = struct.pack("<QB7xQQ", self.resolve(address), nbytes, _check_u64(mask, "mask"), _check_u64(value, "value"))
-        return int(struct.unpack("<Q", self.call(OP_MODIFY, body))[0])
+        prefix, addr, flags = self._target(address)
+        body = struct.pack("<QB7xQQ", addr, nbytes, _check_u64(mask, "mask"), _check_u64(value, "value"))
+        return int(struct.unpack("<Q", self._send(OP_MODIFY, prefix, body, flags))[0])
 
     def wait(self, address: Address, mask: int, value: int, timeout_ms: int = 1000, width: int = 32) -> int:
         """Waits in the daemon until ``(register & mask) == value``; returns the register's value.
@@ -481,14 +599,15 @@ class Gate:
         nbytes = width_bytes(width)
         if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, int) or not 0 <= timeout_ms <= 0xFFFFFFFF:
             raise LimitExceededError(Status.LIMIT_EXCEEDED, "timeout_ms must be an int in 0...4294967295 (the daemon's max_wait_ms applies); got %r" % (timeout_ms,))
-        body = struct.pack("<QB3xIQQ", self.resolve(address), nbytes, timeout_ms, _check_u64(mask, "mask"), _check_u64(value, "value"))
-        return int(struct.unpack("<Q", self.call(OP_WAIT, body))[0])
+        prefix, addr, flags = self._target(address)
+        body = struct.pack("<QB3xIQQ", addr, nbytes, timeout_ms, _check_u64(mask, "mask"), _check_u64(value, "value"))
+        return int(struct.unpack("<Q", self._send(OP_WAIT, prefix, body, flags))[0])
 
     # MARK: batches
 
     def batch(self, compact: Optional[bool] = None) -> Batch:
         """A batch to fill in a ``with`` block; it is sent as one request when the block ends.
-        ``compact=None`` uses the compact encoding (0x21) when the connection speaks version 2 and
+        ``compact=None`` uses the compact encoding (0x21) when the connection speaks version 2 or 3 and
         the addresses fit its 32-bit offsets, else 0x20; True or False forces one."""
         return Batch(self, compact)
 

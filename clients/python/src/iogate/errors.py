@@ -1,7 +1,9 @@
 """Exceptions carrying IOGate status codes (docs/PROTOCOL.md, section 7)."""
 
+import struct
+from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Dict, Type
+from typing import Dict, List, Optional, Tuple, Type
 
 
 class Status(IntEnum):
@@ -41,31 +43,98 @@ def status_name(status: int) -> str:
         return "status-%d" % status
 
 
+@dataclass(frozen=True)
+class ErrorDetails:
+    """The typed facts of an error response on a version 3 connection (PROTOCOL.md section 7.1).
+
+    Every field is None (``granted``: empty) when the daemon sent no such record, which is always
+    the case on a version 1 or 2 connection and for errors raised by this client itself.
+    ``granted`` holds ``(base, length, access)`` tuples, ``access`` being ``"rw"`` or ``"ro"``.
+    """
+
+    address: Optional[int] = None
+    size: Optional[int] = None
+    granted: List[Tuple[int, int, str]] = field(default_factory=list)
+    pin: Optional[int] = None
+    consumer: Optional[str] = None
+    errno: Optional[int] = None
+    call: Optional[str] = None
+    operation: Optional[int] = None
+
+    @property
+    def empty(self) -> bool:
+        return self == ErrorDetails()
+
+
+# tag -> (field, exact length or None for any length 0..255)
+_TAGS = {1: ("address", 8), 2: ("size", 8), 3: ("granted", 17), 4: ("pin", 4), 5: ("consumer", None),
+         6: ("errno", 4), 7: ("call", None), 8: ("operation", 4)}
+
+
+def split_error_body(body: bytes, version: int) -> Tuple[str, ErrorDetails]:
+    """An error response's body as (message, details): on version 3 and later the message ends at
+    the first zero byte and TLV records follow (section 7.1); before, the body is the message."""
+    if version < 3:
+        return body.decode("utf-8", "replace"), ErrorDetails()
+    zero = body.find(b"\0")
+    if zero < 0:
+        return body.decode("utf-8", "replace"), ErrorDetails()
+    message = body[:zero].decode("utf-8", "replace")
+    values: Dict[str, object] = {}
+    granted: List[Tuple[int, int, str]] = []
+    pos = zero + 1
+    while pos + 2 <= len(body):
+        tag, length = body[pos], body[pos + 1]
+        value = body[pos + 2:pos + 2 + length]
+        if len(value) < length:
+            break  # a record cut short ends the list
+        pos += 2 + length
+        known = _TAGS.get(tag)
+        if known is None or (known[1] is not None and known[1] != length):
+            continue  # unknown tag or unexpected length: skipped by its length
+        name = known[0]
+        if name == "granted":
+            base, size, access = struct.unpack("<QQB", value)
+            granted.append((base, size, "rw" if access == 1 else "ro"))
+        elif name in ("consumer", "call"):
+            values[name] = value.decode("utf-8", "replace")
+        elif name == "errno":
+            values[name] = struct.unpack("<i", value)[0]
+        else:
+            values[name] = int.from_bytes(value, "little")
+    return message, ErrorDetails(granted=granted, **values)  # type: ignore[arg-type]
+
+
 class IOGateError(Exception):
     """An operation failed.
 
     ``status`` is the numeric code (``Status``), ``status_name`` its protocol name, ``message`` the
     daemon's explanation (or this client's, when ``from_daemon`` is False: the request was never
-    sent, e.g. an unknown window name or an unreachable socket).
+    sent, e.g. an unknown window name or an unreachable socket). ``details`` holds the typed facts
+    of a version 3 error response (``ErrorDetails``; all empty otherwise).
     """
 
     status: int
     status_name: str
     message: str
     from_daemon: bool
+    details: ErrorDetails
 
-    def __init__(self, status: int, message: str, from_daemon: bool = False) -> None:
+    def __init__(self, status: int, message: str, from_daemon: bool = False,
+                 details: Optional[ErrorDetails] = None) -> None:
         self.status = int(status)
+        self.details = details if details is not None else ErrorDetails()
         self.status_name = status_name(self.status)
         self.message = message
         self.from_daemon = from_daemon
         super().__init__("%s (status %d): %s" % (self.status_name, self.status, message))
 
     @staticmethod
-    def from_status(status: int, message: str, from_daemon: bool = False) -> "IOGateError":
+    def from_status(status: int, message: str, from_daemon: bool = False,
+                    details: Optional[ErrorDetails] = None) -> "IOGateError":
         """The subclass for ``status`` (``IOGateError`` itself for an unknown code)."""
         cls = _BY_STATUS.get(int(status), IOGateError)
-        return cls(int(status), message, from_daemon)
+        return cls(int(status), message, from_daemon, details)
 
 
 class MalformedError(IOGateError):
