@@ -272,9 +272,13 @@ extension Allowlist {
         let (g, mode) = masks.granted(offset: offset, width: width)
         let full = width.maxValue
         // Messages are built only for a refusal: this runs for every access through such a grant.
-        func refuse(_ why: String) -> IOGateError {
+        func refuse(_ why: String, bits: UInt64 = 0) -> IOGateError {
             let what = "\(kind == .read ? "read" : kind == .write ? "write" : "modify") of \(width.bits) bits at \(hex(address))"
-            return IOGateError(.outsideAllowlist, "\(what) refused: \(why); \(client)'s grant of \(entries[entry]) does not allow it")
+            // The details name the access, the grant and, for a pin grant, the first pin not granted.
+            let pin = masks.isPins ? masks.pins(of: bits, offset: offset).first : nil
+            return IOGateError(
+                .outsideAllowlist, "\(what) refused: \(why); \(client)'s grant of \(entries[entry]) does not allow it",
+                details: .init(address: address, size: UInt64(width.bytes), granted: [entries[entry]], pin: pin))
         }
         guard g != 0 else {
             if kind != .read {
@@ -282,7 +286,7 @@ extension Allowlist {
                 let pins = masks.pins(of: bits, offset: offset)
                 if !pins.isEmpty {
                     let named = pins.count == 1 ? "pin \(pins[0])" : "pins \(RegisterMasks.ranges(pins))"
-                    throw refuse("it would change \(named) (granted: \(masks.description)); no bit of this register is granted")
+                    throw refuse("it would change \(named) (granted: \(masks.description)); no bit of this register is granted", bits: bits)
                 }
             }
             throw refuse("no bit of this register is granted")
@@ -298,18 +302,19 @@ extension Allowlist {
             case .ones:
                 let bad = value & full & ~g
                 guard bad == 0 else {
-                    throw refuse("it would act on \(masks.describe(notGranted: bad, offset: offset, width: width))")
+                    throw refuse("it would act on \(masks.describe(notGranted: bad, offset: offset, width: width))", bits: bad)
                 }
                 return .plain
             case .refuse:
                 throw refuse(
                     "a plain write would store \(masks.describe(notGranted: full & ~g, offset: offset, width: width)) too, and "
-                        + "reading this register to keep them may have side effects; use modify with a mask within the granted bits")
+                        + "reading this register to keep them may have side effects; use modify with a mask within the granted bits",
+                    bits: full & ~g)
             }
         case .modify:
             let bad = mask & full & ~g
             guard bad == 0 else {
-                throw refuse("its mask would change \(masks.describe(notGranted: bad, offset: offset, width: width))")
+                throw refuse("its mask would change \(masks.describe(notGranted: bad, offset: offset, width: width))", bits: bad)
             }
             return g == full || mode != .ones ? .plain : .storeOnly(mask: g)
         }

@@ -84,7 +84,8 @@ public struct IOGateError: Error, Equatable, CustomStringConvertible, Sendable {
         /// The caller's granted ranges that bear on the refusal: all of them for an access outside
         /// the allowlist, the read-only one for a write through it.
         public var granted: [GrantedRange]
-        /// The GPIO line (its offset on the chip) a refusal concerns.
+        /// The GPIO pin a refusal concerns: the line a kernel-line guard refusal names (its offset on
+        /// the chip), or the first pin a pin grant does not include (numbered as `iogate gpio` does).
         public var pin: Int?
         /// Who holds that line (a kernel driver or a program).
         public var consumer: String?

@@ -65,6 +65,30 @@ final class ErrorDetailsEndToEndTests {
         #expect(batch?.details.address == Self.uart)
     }
 
+    @Test func aPinGrantRefusalNamesThePinAndTheGrant() throws {
+        let dir = TempDir()
+        let pins = try DaemonProcess(
+            config: """
+                device = "mock"
+                board = "rpi4"
+                socket = "@SOCKET@"
+                audit = "none"
+                [[grant]]
+                uid = \(getuid())
+                pins = [17]
+                access = "rw"
+                """, dir: dir)
+        defer { pins.stop() }
+        let c = try pins.client()
+        try c.write(Self.gpio + 0x1C, 1 << 17)  // GPSET0, pin 17: granted
+        let e = failure { try c.write(Self.gpio + 0x1C, 1 << 18 | 1 << 17) }  // pin 18 too
+        #expect(e?.code == .outsideAllowlist)
+        #expect(e?.details.pin == 18, "\(String(describing: e?.details))")
+        #expect(e?.details.address == Self.gpio + 0x1C)
+        #expect(e?.details.size == 4)
+        #expect(e?.details.granted.map(\.range.base) == [Self.gpio])
+    }
+
     @Test func aVersionTwoClientGetsTheMessageAlone() throws {
         let c = try IOGateClient(socketPath: daemon.socket, maxVersion: 2)
         #expect(c.serverHello.version == 2)

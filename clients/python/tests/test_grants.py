@@ -43,7 +43,9 @@ class GrantsTests(unittest.TestCase):
             e = cm.exception
             self.assertIn("pin 18", e.message)
             self.assertNotIn("\x00", e.message)
-            # (iogated sends no §7.1 records for a pin-grant refusal today, so none are asserted here.)
+            # §7.1: the access, the first pin not granted and the grant that refused it.
+            self.assertEqual((e.details.address, e.details.size, e.details.pin), (GPIO4 + 0x1C, 4, 18))
+            self.assertEqual([base for base, _, _ in e.details.granted], [GPIO4])
 
     def test_version_2_has_no_grants_list(self) -> None:
         with self.daemon.gate(max_version=2) as g:
