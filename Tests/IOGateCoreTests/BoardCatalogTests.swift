@@ -201,7 +201,7 @@ struct BoardFileTests {
     }
 
     @Test func unknownBoardIDListsTheKnownOnes() {
-        let error = #expect(throws: IOGateError.self) { try catalog.board(id: "rpi9") }
+        let error = expectThrows(IOGateError.self) { try catalog.board(id: "rpi9") }
         #expect(error?.code == .notFound)
         #expect(error?.message.contains("no board with id 'rpi9'") == true)
         #expect(error?.message.contains("beaglebone-black, ") == true)
@@ -253,7 +253,7 @@ struct BoardDetectionTests {
         ([], "read: nothing"),
     ])
     func unknownCompatibleListsWhatWasRead(compatible: [String], fragment: String) {
-        let error = #expect(throws: IOGateError.self) { try catalog.detect(compatible: compatible) }
+        let error = expectThrows(IOGateError.self) { try catalog.detect(compatible: compatible) }
         #expect(error?.code == .board)
         #expect(error?.message.contains(fragment) == true, "\(error?.message ?? "")")
         #expect(error?.message.contains("board = \"<id>\" with one of: beaglebone-black") == true, "\(error?.message ?? "")")
@@ -301,7 +301,7 @@ struct BoardParsingTests {
     @Test(arguments: boardMistakes)
     func malformed(_ m: BoardMistake) throws {
         let file = "boards/acme-one.toml"
-        let error = #expect(throws: IOGateError.self) { try Board.parse(text: m.text, file: file) }
+        let error = expectThrows(IOGateError.self) { try Board.parse(text: m.text, file: file) }
         guard let error else { return }
         #expect(error.code == .board)
         if let at = m.at {
@@ -316,7 +316,7 @@ struct BoardParsingTests {
     }
 
     @Test func duplicateIDInCatalog() {
-        let error = #expect(throws: IOGateError.self) {
+        let error = expectThrows(IOGateError.self) {
             try BoardCatalog(files: [(file: "a.toml", text: goodBoard), (file: "b.toml", text: goodBoard)])
         }
         #expect(error?.code == .board)
@@ -325,7 +325,7 @@ struct BoardParsingTests {
 
     @Test func catalogStopsAtTheFirstBadFile() {
         let bad = replacing("pins = 54\n", with: "", in: goodBoard)
-        let error = #expect(throws: IOGateError.self) {
+        let error = expectThrows(IOGateError.self) {
             try BoardCatalog(files: [(file: "good.toml", text: goodBoard), (file: "bad.toml", text: bad)])
         }
         #expect(error?.message.hasPrefix("bad.toml:") == true)

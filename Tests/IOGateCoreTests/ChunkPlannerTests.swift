@@ -171,7 +171,7 @@ struct ChunkPlannerTests {
 struct PhysicalRangeTests {
     @Test(arguments: [0 as UInt64, 0xFE20_0000, .max])
     func zeroLengthRefused(base: UInt64) {
-        let error = #expect(throws: IOGateError.self) { try PhysicalRange(base: base, length: 0) }
+        let error = expectThrows(IOGateError.self) { try PhysicalRange(base: base, length: 0) }
         #expect(error?.code == .config)
         #expect(error?.message.contains("has length 0") == true)
         #expect(error?.message.contains(hex(base)) == true)
@@ -181,7 +181,7 @@ struct PhysicalRangeTests {
         (UInt64.max, 2 as UInt64), (0xFFFF_FFFF_FFFF_F000, 0x1001), (2, .max), (0x8000_0000_0000_0000, 0x8000_0000_0000_0001),
     ])
     func wraparoundRefused(base: UInt64, length: UInt64) {
-        let error = #expect(throws: IOGateError.self) { try PhysicalRange(base: base, length: length) }
+        let error = expectThrows(IOGateError.self) { try PhysicalRange(base: base, length: length) }
         #expect(error?.code == .config)
         #expect(error?.message.contains("wraps past 2^64") == true)
         #expect(error?.message.contains("0xFFFFFFFFFFFFFFFF") == true)

@@ -533,7 +533,7 @@ struct CodecResponseTests {
     func malformedWindows(bytes: [UInt8], fragment: String) {
         bytes.withUnsafeBytes { p in
             var r = ByteReader(p)
-            let e = #expect(throws: IOGateError.self) { _ = try Codec.decodeWindows(&r) }
+            let e = expectThrows(IOGateError.self) { _ = try Codec.decodeWindows(&r) }
             #expect(e?.code == .malformed)
             #expect(e?.message.contains(fragment) == true, "\(e?.message ?? "")")
         }
