@@ -288,11 +288,11 @@ struct BoardParsingTests {
         #expect(b.compatible == ["acme,one", "acme,soc1"])
         #expect(b.notes == nil)
         #expect(b.windows.map(\.name) == ["gpio", "uart0"])
+        let gpioRange = try PhysicalRange(base: 0x2020_0000, length: 0xB4)
         #expect(
             b.window(named: "gpio")
                 == BoardWindow(
-                    name: "gpio", range: try PhysicalRange(base: 0x2020_0000, length: 0xB4), model: .bcm2835, pins: 54,
-                    source: "acme-one.dts, node gpio@7e200000"))
+                    name: "gpio", range: gpioRange, model: .bcm2835, pins: 54, source: "acme-one.dts, node gpio@7e200000"))
         #expect(b.window(named: "uart0")?.model == nil)
         #expect(b.window(named: "spi0") == nil)
         #expect(b.gpioWindows.map(\.name) == ["gpio"])
@@ -338,7 +338,8 @@ struct BoardParsingTests {
     @Test func builtinBoardsAreTheBoardFiles() throws {
         #expect(BuiltinBoards.files.map(\.name) == boardFileNames)
         for (name, text) in BuiltinBoards.files {
-            #expect(text == (try boardText(name)), "\(name) differs from boards/\(name): run scripts/gen-builtin-boards.py")
+            let expected = try boardText(name)
+            #expect(text == expected, "\(name) differs from boards/\(name): run scripts/gen-builtin-boards.py")
         }
         #expect(try BoardCatalog.builtin().boards.map(\.id) == catalog.boards.map(\.id))
     }

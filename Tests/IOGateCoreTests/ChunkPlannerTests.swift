@@ -27,40 +27,43 @@ struct PlanCase: Sendable, CustomStringConvertible {
     var description: String { "\(hex(base)) +\(hex(length)) page \(hex(page))" }
 }
 
-private let planCases: [PlanCase] = [
+private let planCases: [PlanCase] = {
+    // One append per case: as one array literal, Swift 6.0.3 cannot type-check this in reasonable time.
+    var cases: [PlanCase] = []
     // Off a page boundary: the chunk starts at the page below the base.
-    PlanCase(base: 0xFE20_0010, length: 0x10, page: 0x1000, chunks: [(0xFE20_0000, 0x1000)]),
-    PlanCase(base: 0xFE20_0FFF, length: 2, page: 0x1000, chunks: [(0xFE20_0000, 0x2000)]),
-    PlanCase(base: 0xFE20_0000, length: 0xF4, page: 0x1000, chunks: [(0xFE20_0000, 0x1000)]),
+    cases.append(PlanCase(base: 0xFE20_0010, length: 0x10, page: 0x1000, chunks: [(0xFE20_0000, 0x1000)]))
+    cases.append(PlanCase(base: 0xFE20_0FFF, length: 2, page: 0x1000, chunks: [(0xFE20_0000, 0x2000)]))
+    cases.append(PlanCase(base: 0xFE20_0000, length: 0xF4, page: 0x1000, chunks: [(0xFE20_0000, 0x1000)]))
     // A 1-byte window just below a 32 MB boundary is one page, not two chunks.
-    PlanCase(base: 0x1FF_FFFF, length: 1, page: 0x1000, chunks: [(0x1FF_F000, 0x1000)]),
-    PlanCase(base: 0x1FF_FFFF, length: 1, page: 0x4000, chunks: [(0x1FF_C000, 0x4000)]),
-    PlanCase(base: 0x1FF_FFFF, length: 1, page: 0x10000, chunks: [(0x1FF_0000, 0x10000)]),
+    cases.append(PlanCase(base: 0x1FF_FFFF, length: 1, page: 0x1000, chunks: [(0x1FF_F000, 0x1000)]))
+    cases.append(PlanCase(base: 0x1FF_FFFF, length: 1, page: 0x4000, chunks: [(0x1FF_C000, 0x4000)]))
+    cases.append(PlanCase(base: 0x1FF_FFFF, length: 1, page: 0x10000, chunks: [(0x1FF_0000, 0x10000)]))
     // Exactly at and across a multiple of 32 MB.
-    PlanCase(base: 0x200_0000, length: 1, page: 0x1000, chunks: [(0x200_0000, 0x1000)]),
-    PlanCase(base: 0x200_0000, length: section, page: 0x1000, chunks: [(0x200_0000, section)]),
-    PlanCase(base: 0x200_0000, length: section + 1, page: 0x1000, chunks: [(0x200_0000, section), (0x400_0000, 0x1000)]),
-    PlanCase(base: 0x1FF_F000, length: 0x2000, page: 0x1000, chunks: [(0x1FF_F000, 0x1000), (0x200_0000, 0x1000)]),
-    PlanCase(base: 0x1FF_FFFF, length: 2, page: 0x1000, chunks: [(0x1FF_F000, 0x1000), (0x200_0000, 0x1000)]),
-    PlanCase(base: 0x1FF_FFFF, length: 2, page: 0x10000, chunks: [(0x1FF_0000, 0x10000), (0x200_0000, 0x10000)]),
-    PlanCase(base: 0x0, length: section, page: 0x1000, chunks: [(0, section)]),
+    cases.append(PlanCase(base: 0x200_0000, length: 1, page: 0x1000, chunks: [(0x200_0000, 0x1000)]))
+    cases.append(PlanCase(base: 0x200_0000, length: section, page: 0x1000, chunks: [(0x200_0000, section)]))
+    cases.append(PlanCase(base: 0x200_0000, length: section + 1, page: 0x1000, chunks: [(0x200_0000, section), (0x400_0000, 0x1000)]))
+    cases.append(PlanCase(base: 0x1FF_F000, length: 0x2000, page: 0x1000, chunks: [(0x1FF_F000, 0x1000), (0x200_0000, 0x1000)]))
+    cases.append(PlanCase(base: 0x1FF_FFFF, length: 2, page: 0x1000, chunks: [(0x1FF_F000, 0x1000), (0x200_0000, 0x1000)]))
+    cases.append(PlanCase(base: 0x1FF_FFFF, length: 2, page: 0x10000, chunks: [(0x1FF_0000, 0x10000), (0x200_0000, 0x10000)]))
+    cases.append(PlanCase(base: 0x0, length: section, page: 0x1000, chunks: [(0, section)]))
     // 48 MB from 0x3F000000 (the Pi 2/3 peripheral base): 16 MB up to 0x40000000, then 32 MB.
-    PlanCase(base: 0x3F00_0000, length: 48 * MB, page: 0x1000, chunks: [(0x3F00_0000, 16 * MB), (0x4000_0000, 32 * MB)]),
+    cases.append(PlanCase(base: 0x3F00_0000, length: 48 * MB, page: 0x1000, chunks: [(0x3F00_0000, 16 * MB), (0x4000_0000, 32 * MB)]))
     // Several hundred MB, section-aligned: 300 MB is nine full sections and 12 MB.
-    PlanCase(
+    cases.append(PlanCase(
         base: 0x1000_0000, length: 300 * MB, page: 0x1000,
-        chunks: (0..<9).map { (0x1000_0000 + UInt64($0) * section, section) } + [(0x1000_0000 + 9 * section, 12 * MB)]),
+        chunks: (0..<9).map { (0x1000_0000 + UInt64($0) * section, section) } + [(0x1000_0000 + 9 * section, 12 * MB)]))
     // Above 4 GiB: Raspberry Pi 5's RP1 GPIO.
-    PlanCase(base: 0x1F_000D_0000, length: 0xC000, page: 0x1000, chunks: [(0x1F_000D_0000, 0xC000)]),
-    PlanCase(base: 0x1F_000D_0000, length: 0xC000, page: 0x10000, chunks: [(0x1F_000D_0000, 0x10000)]),
-    PlanCase(base: 0x1F_01FF_F000, length: 0x2000, page: 0x4000, chunks: [(0x1F_01FF_C000, 0x4000), (0x1F_0200_0000, 0x4000)]),
+    cases.append(PlanCase(base: 0x1F_000D_0000, length: 0xC000, page: 0x1000, chunks: [(0x1F_000D_0000, 0xC000)]))
+    cases.append(PlanCase(base: 0x1F_000D_0000, length: 0xC000, page: 0x10000, chunks: [(0x1F_000D_0000, 0x10000)]))
+    cases.append(PlanCase(base: 0x1F_01FF_F000, length: 0x2000, page: 0x4000, chunks: [(0x1F_01FF_C000, 0x4000), (0x1F_0200_0000, 0x4000)]))
     // Ranges ending at 2^64 - 1 must not overflow.
-    PlanCase(base: 0xFFFF_FFFF_FFFF_F000, length: 0x1000, page: 0x1000, chunks: [(0xFFFF_FFFF_FFFF_F000, 0x1000)]),
-    PlanCase(base: .max, length: 1, page: 0x10000, chunks: [(0xFFFF_FFFF_FFFF_0000, 0x10000)]),
-    PlanCase(
+    cases.append(PlanCase(base: 0xFFFF_FFFF_FFFF_F000, length: 0x1000, page: 0x1000, chunks: [(0xFFFF_FFFF_FFFF_F000, 0x1000)]))
+    cases.append(PlanCase(base: .max, length: 1, page: 0x10000, chunks: [(0xFFFF_FFFF_FFFF_0000, 0x10000)]))
+    cases.append(PlanCase(
         base: .max - section, length: section + 1, page: 0x1000,
-        chunks: [(0xFFFF_FFFF_FDFF_F000, 0x1000), (0xFFFF_FFFF_FE00_0000, section)]),
-]
+        chunks: [(0xFFFF_FFFF_FDFF_F000, 0x1000), (0xFFFF_FFFF_FE00_0000, section)]))
+    return cases
+}()
 
 @Suite("ChunkPlanner")
 struct ChunkPlannerTests {

@@ -260,7 +260,8 @@ struct ConfigTests {
         #expect(g.line == 1)
     }
 
-    @Test(arguments: [
+    // A stored array rather than a literal in the attribute: Swift 6.0.3 crashed on the closures there.
+    static let topLevelChecks: [ConfigCheck] = [
         ConfigCheck("device = \"mock\"") { $0.device == .mock },
         ConfigCheck("device = \"/tmp/physmem.img\"") { $0.device == .path("/tmp/physmem.img") },
         ConfigCheck("board = \"auto\"") { $0.board == .auto },
@@ -271,7 +272,9 @@ struct ConfigTests {
         ConfigCheck("socket_mode = \"0777\"") { $0.socketMode == 0o777 },
         ConfigCheck("socket_mode = \"0600\"") { $0.socketMode == 0o600 },
         ConfigCheck("audit = \"none\"") { $0.audit == AuditLevel.none },
-    ])
+    ]
+
+    @Test(arguments: ConfigTests.topLevelChecks)
     func topLevelValues(check: ConfigCheck) throws {
         let c = try Config.parse(text: check.line + "\n" + grantRW, file: file)
         #expect(check.holds(c), "\(check.line)")
