@@ -49,9 +49,10 @@ private let planCases: [PlanCase] = {
     // 48 MB from 0x3F000000 (the Pi 2/3 peripheral base): 16 MB up to 0x40000000, then 32 MB.
     cases.append(PlanCase(base: 0x3F00_0000, length: 48 * MB, page: 0x1000, chunks: [(0x3F00_0000, 16 * MB), (0x4000_0000, 32 * MB)]))
     // Several hundred MB, section-aligned: 300 MB is nine full sections and 12 MB.
-    cases.append(PlanCase(
-        base: 0x1000_0000, length: 300 * MB, page: 0x1000,
-        chunks: (0..<9).map { (0x1000_0000 + UInt64($0) * section, section) } + [(0x1000_0000 + 9 * section, 12 * MB)]))
+    var sections: [(UInt64, UInt64)] = []
+    for i in 0..<9 as Range<UInt64> { sections.append((0x1000_0000 + i * section, section)) }
+    sections.append((0x1000_0000 + 9 * section, 12 * MB))
+    cases.append(PlanCase(base: 0x1000_0000, length: 300 * MB, page: 0x1000, chunks: sections))
     // Above 4 GiB: Raspberry Pi 5's RP1 GPIO.
     cases.append(PlanCase(base: 0x1F_000D_0000, length: 0xC000, page: 0x1000, chunks: [(0x1F_000D_0000, 0xC000)]))
     cases.append(PlanCase(base: 0x1F_000D_0000, length: 0xC000, page: 0x10000, chunks: [(0x1F_000D_0000, 0x10000)]))
