@@ -240,8 +240,9 @@ struct PhysicalRangeTests {
 
     @Test func overlapsAtTheTop() throws {
         let top = try PhysicalRange(base: .max, length: 1)
-        #expect(top.overlaps(try PhysicalRange(base: 0, length: .max)) == false)
-        #expect(top.overlaps(try PhysicalRange(base: 1, length: .max)) == true)
+        let fromZero = try PhysicalRange(base: 0, length: .max), fromOne = try PhysicalRange(base: 1, length: .max)
+        #expect(top.overlaps(fromZero) == false)
+        #expect(top.overlaps(fromOne) == true)
     }
 
     struct UnionCase: Sendable, CustomStringConvertible {

@@ -27,7 +27,8 @@ import Testing
     @Test func bcm2711PinsBecomeFieldAndBitMasks() throws {
         let list = try Self.allowlist("[[grant]]\nuid = 1001\npins = [17, 22]\naccess = \"rw\"\n")
         #expect(list.entries.count == 1)
-        #expect(list.entries[0].range == (try PhysicalRange(base: 0xFE20_0000, length: 0x100)))
+        let gpioRange = try PhysicalRange(base: 0xFE20_0000, length: 0x100)
+        #expect(list.entries[0].range == gpioRange)
         #expect(list.entries[0].masks?.pins == [17, 22])
         #expect(Self.mask(list, "gpio", 0x00) == 0)  // GPFSEL0: pins 0-9
         #expect(Self.mask(list, "gpio", 0x04) == 0x00E0_0000)  // GPFSEL1 bits 21-23: pin 17
