@@ -56,9 +56,13 @@ final class CompactBatchEndToEndTests {
             b.read(Self.rw + 4)
         }
         #expect(results == [0x1111_1111, 0, 0, 0, 0x2222_2222, 0x0102_0304_0506_0708, 0xBEEF, 0, 0x2222_4422])
-        #expect(
-            bytes(of: memory, at: Self.rw, count: 0x20) == le(0x1111_1111, 4) + le(0x2222_4422, 4) + le(0, 8) + [0xAB, 0, 0xEF, 0xBE]
-                + le(0, 4) + le(0x0102_0304_0506_0799, 8))
+        var expected = le(0x1111_1111, 4)  // appended: as one expression, too slow for Swift 6.0.3
+        expected += le(0x2222_4422, 4)
+        expected += le(0, 8)
+        expected += [0xAB, 0, 0xEF, 0xBE]
+        expected += le(0, 4)
+        expected += le(0x0102_0304_0506_0799, 8)
+        #expect(bytes(of: memory, at: Self.rw, count: 0x20) == expected)
     }
 
     @Test func largeBatchMatchesTheFile() throws {
