@@ -237,7 +237,8 @@ final class PinGrantEndToEndTests {
         #expect(try reader.read(Self.pull1) == pulls[Self.pull1]!)
         // A's 11 high and 17 low, B's 12 high and 18 low.
         let levels = try reader.read(Self.gplev0)
-        #expect(levels & (1 << 11 | 1 << 12 | 1 << 17 | 1 << 18) == 1 << 11 | 1 << 12, "\(hex(levels))")
+        let watched: UInt64 = 1 << 11 | 1 << 12 | 1 << 17 | 1 << 18, high: UInt64 = 1 << 11 | 1 << 12
+        #expect(levels & watched == high, "\(hex(levels))")
     }
 
     @Test func windowsShowPerPinGrantsAndRefusalsNamePins() throws {
