@@ -52,6 +52,15 @@ ROOTFS_PACKAGES=(
     libgpiod-dev               # native amd64 build: libgpiod (v2 in Debian 13)
     binutils-aarch64-linux-gnu # aarch64-linux-gnu-strip (the Swift package has no llvm-strip)
     file                       # reports what was built
+    # --test: what the tests run (scripts/setup.sh installs the same on a board or workstation)
+    python3                    # socket activation, peer identity, startup safety, pigpio client tests
+    strace                     # window-relative test: checks the bytes the client sends
+    pigpio-tools               # pigs: the pigpio frontend's end-to-end tests
+    python3-pigpio             # ... the Python pigpio module
+    python3-gpiozero           # ... and gpiozero's PiGPIOFactory
+    libpigpiod-if2-1           # ... and a C program linked against libpigpiod_if2
+    systemd                    # systemd-analyze verify: systemd/iogated.{socket,service}
+    udev                       # udevadm test: udev/90-iogate.rules
 )
 
 # The arm64 sysroot, unpacked with dpkg-deb -x. swiftlang:arm64 is 2 GB unpacked; only its aarch64

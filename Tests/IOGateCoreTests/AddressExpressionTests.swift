@@ -48,7 +48,7 @@ struct AddressExpressionTests {
         ("gpio+0x1c+4", "offset '0x1c+4'"),
     ])
     func refuses(text: String, fragment: String) {
-        let error = #expect(throws: IOGateError.self) { try AddressExpression(parsing: text) }
+        let error = expectThrows(IOGateError.self) { try AddressExpression(parsing: text) }
         #expect(error?.code == .malformed)
         #expect(error?.message.contains(fragment) == true, "\(error?.message ?? "")")
     }

@@ -201,7 +201,7 @@ struct BoardFileTests {
     }
 
     @Test func unknownBoardIDListsTheKnownOnes() {
-        let error = #expect(throws: IOGateError.self) { try catalog.board(id: "rpi9") }
+        let error = expectThrows(IOGateError.self) { try catalog.board(id: "rpi9") }
         #expect(error?.code == .notFound)
         #expect(error?.message.contains("no board with id 'rpi9'") == true)
         #expect(error?.message.contains("beaglebone-black, ") == true)
@@ -253,7 +253,7 @@ struct BoardDetectionTests {
         ([], "read: nothing"),
     ])
     func unknownCompatibleListsWhatWasRead(compatible: [String], fragment: String) {
-        let error = #expect(throws: IOGateError.self) { try catalog.detect(compatible: compatible) }
+        let error = expectThrows(IOGateError.self) { try catalog.detect(compatible: compatible) }
         #expect(error?.code == .board)
         #expect(error?.message.contains(fragment) == true, "\(error?.message ?? "")")
         #expect(error?.message.contains("board = \"<id>\" with one of: beaglebone-black") == true, "\(error?.message ?? "")")
@@ -288,11 +288,11 @@ struct BoardParsingTests {
         #expect(b.compatible == ["acme,one", "acme,soc1"])
         #expect(b.notes == nil)
         #expect(b.windows.map(\.name) == ["gpio", "uart0"])
+        let gpioRange = try PhysicalRange(base: 0x2020_0000, length: 0xB4)
         #expect(
             b.window(named: "gpio")
                 == BoardWindow(
-                    name: "gpio", range: try PhysicalRange(base: 0x2020_0000, length: 0xB4), model: .bcm2835, pins: 54,
-                    source: "acme-one.dts, node gpio@7e200000"))
+                    name: "gpio", range: gpioRange, model: .bcm2835, pins: 54, source: "acme-one.dts, node gpio@7e200000"))
         #expect(b.window(named: "uart0")?.model == nil)
         #expect(b.window(named: "spi0") == nil)
         #expect(b.gpioWindows.map(\.name) == ["gpio"])
@@ -301,7 +301,7 @@ struct BoardParsingTests {
     @Test(arguments: boardMistakes)
     func malformed(_ m: BoardMistake) throws {
         let file = "boards/acme-one.toml"
-        let error = #expect(throws: IOGateError.self) { try Board.parse(text: m.text, file: file) }
+        let error = expectThrows(IOGateError.self) { try Board.parse(text: m.text, file: file) }
         guard let error else { return }
         #expect(error.code == .board)
         if let at = m.at {
@@ -316,7 +316,7 @@ struct BoardParsingTests {
     }
 
     @Test func duplicateIDInCatalog() {
-        let error = #expect(throws: IOGateError.self) {
+        let error = expectThrows(IOGateError.self) {
             try BoardCatalog(files: [(file: "a.toml", text: goodBoard), (file: "b.toml", text: goodBoard)])
         }
         #expect(error?.code == .board)
@@ -325,7 +325,7 @@ struct BoardParsingTests {
 
     @Test func catalogStopsAtTheFirstBadFile() {
         let bad = replacing("pins = 54\n", with: "", in: goodBoard)
-        let error = #expect(throws: IOGateError.self) {
+        let error = expectThrows(IOGateError.self) {
             try BoardCatalog(files: [(file: "good.toml", text: goodBoard), (file: "bad.toml", text: bad)])
         }
         #expect(error?.message.hasPrefix("bad.toml:") == true)
@@ -338,7 +338,8 @@ struct BoardParsingTests {
     @Test func builtinBoardsAreTheBoardFiles() throws {
         #expect(BuiltinBoards.files.map(\.name) == boardFileNames)
         for (name, text) in BuiltinBoards.files {
-            #expect(text == (try boardText(name)), "\(name) differs from boards/\(name): run scripts/gen-builtin-boards.py")
+            let expected = try boardText(name)
+            #expect(text == expected, "\(name) differs from boards/\(name): run scripts/gen-builtin-boards.py")
         }
         #expect(try BoardCatalog.builtin().boards.map(\.id) == catalog.boards.map(\.id))
     }

@@ -27,40 +27,44 @@ struct PlanCase: Sendable, CustomStringConvertible {
     var description: String { "\(hex(base)) +\(hex(length)) page \(hex(page))" }
 }
 
-private let planCases: [PlanCase] = [
+private let planCases: [PlanCase] = {
+    // One append per case: as one array literal, Swift 6.0.3 cannot type-check this in reasonable time.
+    var cases: [PlanCase] = []
     // Off a page boundary: the chunk starts at the page below the base.
-    PlanCase(base: 0xFE20_0010, length: 0x10, page: 0x1000, chunks: [(0xFE20_0000, 0x1000)]),
-    PlanCase(base: 0xFE20_0FFF, length: 2, page: 0x1000, chunks: [(0xFE20_0000, 0x2000)]),
-    PlanCase(base: 0xFE20_0000, length: 0xF4, page: 0x1000, chunks: [(0xFE20_0000, 0x1000)]),
+    cases.append(PlanCase(base: 0xFE20_0010, length: 0x10, page: 0x1000, chunks: [(0xFE20_0000, 0x1000)]))
+    cases.append(PlanCase(base: 0xFE20_0FFF, length: 2, page: 0x1000, chunks: [(0xFE20_0000, 0x2000)]))
+    cases.append(PlanCase(base: 0xFE20_0000, length: 0xF4, page: 0x1000, chunks: [(0xFE20_0000, 0x1000)]))
     // A 1-byte window just below a 32 MB boundary is one page, not two chunks.
-    PlanCase(base: 0x1FF_FFFF, length: 1, page: 0x1000, chunks: [(0x1FF_F000, 0x1000)]),
-    PlanCase(base: 0x1FF_FFFF, length: 1, page: 0x4000, chunks: [(0x1FF_C000, 0x4000)]),
-    PlanCase(base: 0x1FF_FFFF, length: 1, page: 0x10000, chunks: [(0x1FF_0000, 0x10000)]),
+    cases.append(PlanCase(base: 0x1FF_FFFF, length: 1, page: 0x1000, chunks: [(0x1FF_F000, 0x1000)]))
+    cases.append(PlanCase(base: 0x1FF_FFFF, length: 1, page: 0x4000, chunks: [(0x1FF_C000, 0x4000)]))
+    cases.append(PlanCase(base: 0x1FF_FFFF, length: 1, page: 0x10000, chunks: [(0x1FF_0000, 0x10000)]))
     // Exactly at and across a multiple of 32 MB.
-    PlanCase(base: 0x200_0000, length: 1, page: 0x1000, chunks: [(0x200_0000, 0x1000)]),
-    PlanCase(base: 0x200_0000, length: section, page: 0x1000, chunks: [(0x200_0000, section)]),
-    PlanCase(base: 0x200_0000, length: section + 1, page: 0x1000, chunks: [(0x200_0000, section), (0x400_0000, 0x1000)]),
-    PlanCase(base: 0x1FF_F000, length: 0x2000, page: 0x1000, chunks: [(0x1FF_F000, 0x1000), (0x200_0000, 0x1000)]),
-    PlanCase(base: 0x1FF_FFFF, length: 2, page: 0x1000, chunks: [(0x1FF_F000, 0x1000), (0x200_0000, 0x1000)]),
-    PlanCase(base: 0x1FF_FFFF, length: 2, page: 0x10000, chunks: [(0x1FF_0000, 0x10000), (0x200_0000, 0x10000)]),
-    PlanCase(base: 0x0, length: section, page: 0x1000, chunks: [(0, section)]),
+    cases.append(PlanCase(base: 0x200_0000, length: 1, page: 0x1000, chunks: [(0x200_0000, 0x1000)]))
+    cases.append(PlanCase(base: 0x200_0000, length: section, page: 0x1000, chunks: [(0x200_0000, section)]))
+    cases.append(PlanCase(base: 0x200_0000, length: section + 1, page: 0x1000, chunks: [(0x200_0000, section), (0x400_0000, 0x1000)]))
+    cases.append(PlanCase(base: 0x1FF_F000, length: 0x2000, page: 0x1000, chunks: [(0x1FF_F000, 0x1000), (0x200_0000, 0x1000)]))
+    cases.append(PlanCase(base: 0x1FF_FFFF, length: 2, page: 0x1000, chunks: [(0x1FF_F000, 0x1000), (0x200_0000, 0x1000)]))
+    cases.append(PlanCase(base: 0x1FF_FFFF, length: 2, page: 0x10000, chunks: [(0x1FF_0000, 0x10000), (0x200_0000, 0x10000)]))
+    cases.append(PlanCase(base: 0x0, length: section, page: 0x1000, chunks: [(0, section)]))
     // 48 MB from 0x3F000000 (the Pi 2/3 peripheral base): 16 MB up to 0x40000000, then 32 MB.
-    PlanCase(base: 0x3F00_0000, length: 48 * MB, page: 0x1000, chunks: [(0x3F00_0000, 16 * MB), (0x4000_0000, 32 * MB)]),
+    cases.append(PlanCase(base: 0x3F00_0000, length: 48 * MB, page: 0x1000, chunks: [(0x3F00_0000, 16 * MB), (0x4000_0000, 32 * MB)]))
     // Several hundred MB, section-aligned: 300 MB is nine full sections and 12 MB.
-    PlanCase(
-        base: 0x1000_0000, length: 300 * MB, page: 0x1000,
-        chunks: (0..<9).map { (0x1000_0000 + UInt64($0) * section, section) } + [(0x1000_0000 + 9 * section, 12 * MB)]),
+    var sections: [(UInt64, UInt64)] = []
+    for i in 0..<9 as Range<UInt64> { sections.append((0x1000_0000 + i * section, section)) }
+    sections.append((0x1000_0000 + 9 * section, 12 * MB))
+    cases.append(PlanCase(base: 0x1000_0000, length: 300 * MB, page: 0x1000, chunks: sections))
     // Above 4 GiB: Raspberry Pi 5's RP1 GPIO.
-    PlanCase(base: 0x1F_000D_0000, length: 0xC000, page: 0x1000, chunks: [(0x1F_000D_0000, 0xC000)]),
-    PlanCase(base: 0x1F_000D_0000, length: 0xC000, page: 0x10000, chunks: [(0x1F_000D_0000, 0x10000)]),
-    PlanCase(base: 0x1F_01FF_F000, length: 0x2000, page: 0x4000, chunks: [(0x1F_01FF_C000, 0x4000), (0x1F_0200_0000, 0x4000)]),
+    cases.append(PlanCase(base: 0x1F_000D_0000, length: 0xC000, page: 0x1000, chunks: [(0x1F_000D_0000, 0xC000)]))
+    cases.append(PlanCase(base: 0x1F_000D_0000, length: 0xC000, page: 0x10000, chunks: [(0x1F_000D_0000, 0x10000)]))
+    cases.append(PlanCase(base: 0x1F_01FF_F000, length: 0x2000, page: 0x4000, chunks: [(0x1F_01FF_C000, 0x4000), (0x1F_0200_0000, 0x4000)]))
     // Ranges ending at 2^64 - 1 must not overflow.
-    PlanCase(base: 0xFFFF_FFFF_FFFF_F000, length: 0x1000, page: 0x1000, chunks: [(0xFFFF_FFFF_FFFF_F000, 0x1000)]),
-    PlanCase(base: .max, length: 1, page: 0x10000, chunks: [(0xFFFF_FFFF_FFFF_0000, 0x10000)]),
-    PlanCase(
+    cases.append(PlanCase(base: 0xFFFF_FFFF_FFFF_F000, length: 0x1000, page: 0x1000, chunks: [(0xFFFF_FFFF_FFFF_F000, 0x1000)]))
+    cases.append(PlanCase(base: .max, length: 1, page: 0x10000, chunks: [(0xFFFF_FFFF_FFFF_0000, 0x10000)]))
+    cases.append(PlanCase(
         base: .max - section, length: section + 1, page: 0x1000,
-        chunks: [(0xFFFF_FFFF_FDFF_F000, 0x1000), (0xFFFF_FFFF_FE00_0000, section)]),
-]
+        chunks: [(0xFFFF_FFFF_FDFF_F000, 0x1000), (0xFFFF_FFFF_FE00_0000, section)]))
+    return cases
+}()
 
 @Suite("ChunkPlanner")
 struct ChunkPlannerTests {
@@ -171,7 +175,7 @@ struct ChunkPlannerTests {
 struct PhysicalRangeTests {
     @Test(arguments: [0 as UInt64, 0xFE20_0000, .max])
     func zeroLengthRefused(base: UInt64) {
-        let error = #expect(throws: IOGateError.self) { try PhysicalRange(base: base, length: 0) }
+        let error = expectThrows(IOGateError.self) { try PhysicalRange(base: base, length: 0) }
         #expect(error?.code == .config)
         #expect(error?.message.contains("has length 0") == true)
         #expect(error?.message.contains(hex(base)) == true)
@@ -181,7 +185,7 @@ struct PhysicalRangeTests {
         (UInt64.max, 2 as UInt64), (0xFFFF_FFFF_FFFF_F000, 0x1001), (2, .max), (0x8000_0000_0000_0000, 0x8000_0000_0000_0001),
     ])
     func wraparoundRefused(base: UInt64, length: UInt64) {
-        let error = #expect(throws: IOGateError.self) { try PhysicalRange(base: base, length: length) }
+        let error = expectThrows(IOGateError.self) { try PhysicalRange(base: base, length: length) }
         #expect(error?.code == .config)
         #expect(error?.message.contains("wraps past 2^64") == true)
         #expect(error?.message.contains("0xFFFFFFFFFFFFFFFF") == true)
@@ -236,8 +240,9 @@ struct PhysicalRangeTests {
 
     @Test func overlapsAtTheTop() throws {
         let top = try PhysicalRange(base: .max, length: 1)
-        #expect(top.overlaps(try PhysicalRange(base: 0, length: .max)) == false)
-        #expect(top.overlaps(try PhysicalRange(base: 1, length: .max)) == true)
+        let fromZero = try PhysicalRange(base: 0, length: .max), fromOne = try PhysicalRange(base: 1, length: .max)
+        #expect(top.overlaps(fromZero) == false)
+        #expect(top.overlaps(fromOne) == true)
     }
 
     struct UnionCase: Sendable, CustomStringConvertible {

@@ -260,7 +260,8 @@ struct ConfigTests {
         #expect(g.line == 1)
     }
 
-    @Test(arguments: [
+    // A stored array rather than a literal in the attribute: Swift 6.0.3 crashed on the closures there.
+    static let topLevelChecks: [ConfigCheck] = [
         ConfigCheck("device = \"mock\"") { $0.device == .mock },
         ConfigCheck("device = \"/tmp/physmem.img\"") { $0.device == .path("/tmp/physmem.img") },
         ConfigCheck("board = \"auto\"") { $0.board == .auto },
@@ -271,7 +272,9 @@ struct ConfigTests {
         ConfigCheck("socket_mode = \"0777\"") { $0.socketMode == 0o777 },
         ConfigCheck("socket_mode = \"0600\"") { $0.socketMode == 0o600 },
         ConfigCheck("audit = \"none\"") { $0.audit == AuditLevel.none },
-    ])
+    ]
+
+    @Test(arguments: ConfigTests.topLevelChecks)
     func topLevelValues(check: ConfigCheck) throws {
         let c = try Config.parse(text: check.line + "\n" + grantRW, file: file)
         #expect(check.holds(c), "\(check.line)")
@@ -287,7 +290,7 @@ struct ConfigTests {
 
     @Test(arguments: mistakes)
     func mistake(_ m: ConfigMistake) throws {
-        let error = #expect(throws: IOGateError.self) { try Config.parse(text: m.text, file: file) }
+        let error = expectThrows(IOGateError.self) { try Config.parse(text: m.text, file: file) }
         guard let error else { return }
         #expect(error.code == .config)
         if let at = m.at {
@@ -310,7 +313,7 @@ struct ConfigTests {
     ])
     func syntaxError(name: String, body: String, line: Int) throws {
         let text = "# config\n[[grant]]\n" + body
-        let error = #expect(throws: IOGateError.self) { try Config.parse(text: text, file: file) }
+        let error = expectThrows(IOGateError.self) { try Config.parse(text: text, file: file) }
         guard let error else { return }
         #expect(error.code == .config)
         #expect(error.message.contains("TOML syntax error"), "\(error.message)")
@@ -325,7 +328,7 @@ struct ConfigTests {
     @Test func integerTooLargeForTOML() throws {
         // TOML integers are signed 64-bit: 0x8000000000000000 and above cannot be written.
         let text = grantRW.replacingOccurrences("[0xFE200000]", "[0xFFFFFFFFFFFFF000]")
-        let error = #expect(throws: IOGateError.self) { try Config.parse(text: text, file: file) }
+        let error = expectThrows(IOGateError.self) { try Config.parse(text: text, file: file) }
         #expect(error?.code == .config)
         #expect(error?.message.hasPrefix("\(file):\(line(of: "IoBase", in: text)!)") == true, "\(error?.message ?? "")")
     }
@@ -384,7 +387,7 @@ struct ConfigTests {
     func unknownNamesRefused(subjectLine: String, fragment: String) throws {
         let text = "board = \"testboard\"\n\n" + grantRW + "\n\n" + grantRW.replacingOccurrences("uid = 1000", subjectLine)
         let c = try Config.parse(text: text, file: file)
-        let error = #expect(throws: IOGateError.self) { try c.policy(board: testBoard, userID: Self.userID, groupID: Self.groupID) }
+        let error = expectThrows(IOGateError.self) { try c.policy(board: testBoard, userID: Self.userID, groupID: Self.groupID) }
         #expect(error?.code == .config)
         #expect(error?.message == "\(file):\(c.grants[1].line!): [[grant]] #2: \(fragment)")
     }
@@ -392,14 +395,14 @@ struct ConfigTests {
     @Test func unknownWindowListsTheBoardWindows() throws {
         let text = "board = \"testboard\"\n[[grant]]\nuid = 1\nwindows = [\"gpio\", \"spi0\"]\naccess = \"rw\"\n"
         let c = try Config.parse(text: text, file: file)
-        let error = #expect(throws: IOGateError.self) { try c.policy(board: testBoard, userID: Self.userID, groupID: Self.groupID) }
+        let error = expectThrows(IOGateError.self) { try c.policy(board: testBoard, userID: Self.userID, groupID: Self.groupID) }
         #expect(error?.code == .config)
         #expect(error?.message == "\(file):2: [[grant]] #1: board 'testboard' has no window 'spi0'; its windows: gpio, uart0")
     }
 
     @Test func windowsNeedABoardWhenResolving() throws {
         let c = try Config.parse(text: "board = \"auto\"\n[[grant]]\nuid = 1\nwindows = [\"gpio\"]\naccess = \"rw\"\n", file: file)
-        let error = #expect(throws: IOGateError.self) { try c.policy(board: nil, userID: Self.userID, groupID: Self.groupID) }
+        let error = expectThrows(IOGateError.self) { try c.policy(board: nil, userID: Self.userID, groupID: Self.groupID) }
         #expect(error?.message.contains("window 'gpio' named but no board is set") == true)
         // Numeric subjects and plain ranges need neither a board nor name lookups.
         let plain = try Config.parse(text: grantRW, file: file)

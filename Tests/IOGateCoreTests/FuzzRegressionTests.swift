@@ -12,11 +12,11 @@ import Testing
     ])
     func badTableHeaderIsAnError(header: String) throws {
         let text = "device = \"mock\"\n" + header
-        let error = #expect(throws: IOGateError.self) { try Config.parse(text: text, file: "/etc/iogate/iogate.toml") }
+        let error = expectThrows(IOGateError.self) { try Config.parse(text: text, file: "/etc/iogate/iogate.toml") }
         #expect(error?.code == .config)
         #expect(error?.message.hasPrefix("/etc/iogate/iogate.toml:2:") == true, "\(error?.message ?? "")")
         #expect(error?.message.contains("TOML syntax error") == true)
-        let boardError = #expect(throws: IOGateError.self) { try Board.parse(text: header, file: "b.toml") }
+        let boardError = expectThrows(IOGateError.self) { try Board.parse(text: header, file: "b.toml") }
         #expect(boardError?.message.hasPrefix("b.toml:1:") == true, "\(boardError?.message ?? "")")
     }
 
@@ -25,14 +25,14 @@ import Testing
     /// fuzz-config as `# IOGaon0confibbm = true\r\n[[[mao[maow_grro"\n`.
     @Test(arguments: ["# comment\r\n[[[mao[maow_grro\"\n", "device = \"mock\"\r\n[.limits]\r\n", "a = 1\r\n\r\n[[=x]]\r\n"])
     func badTableHeaderAfterCRLFIsAnError(text: String) throws {
-        let error = #expect(throws: IOGateError.self) { try Config.parse(text: text, file: "c.toml") }
+        let error = expectThrows(IOGateError.self) { try Config.parse(text: text, file: "c.toml") }
         #expect(error?.message.contains("TOML syntax error: expected a table name") == true, "\(error?.message ?? "")")
     }
 
     /// A CRLF file's semantic errors name the right line too.
     @Test func crlfFileErrorsNameTheirLine() throws {
         let text = "device = \"mock\"\r\nboard = \"rpi4\"\r\n[[grant]]\r\nuid = 1\r\nwindows = [\"gpio\"]\r\naccess = \"rx\"\r\n"
-        let error = #expect(throws: IOGateError.self) { try Config.parse(text: text, file: "c.toml") }
+        let error = expectThrows(IOGateError.self) { try Config.parse(text: text, file: "c.toml") }
         #expect(error?.message.hasPrefix("c.toml:6:") == true, "\(error?.message ?? "")")
     }
 
@@ -56,7 +56,7 @@ import Testing
                 """, file: "x.toml")
         #expect(board.notes?.contains("[.not a header]") == true)
         // An inline table in a multi-line array: valid TOML, refused by the type check.
-        let error = #expect(throws: IOGateError.self) {
+        let error = expectThrows(IOGateError.self) {
             try Config.parse(
                 text: "device = \"mock\"\n[[grant]]\nuid = 1\nIoBase = [\n[{ a = 1 }],\n]\nIoLen = [1]\naccess = \"ro\"\n", file: "c.toml")
         }
@@ -67,7 +67,7 @@ import Testing
     @Test(arguments: ["windows = [\"gpio\",} \"nosuch\"]", "windows = [}]", "windows = [ # c\n\n }", "x = { a = [1, [}] }"])
     func braceInArrayIsAnError(value: String) throws {
         let text = "board = \"auto\"\n[[grant]]\ngroup = \"gpio\"\n" + value + "\naccess = \"ro\"\n"
-        let error = #expect(throws: IOGateError.self) { try Config.parse(text: text, file: "c.toml") }
+        let error = expectThrows(IOGateError.self) { try Config.parse(text: text, file: "c.toml") }
         #expect(error?.message.contains("TOML syntax error") == true, "\(error?.message ?? "")")
         #expect(error?.message.hasPrefix("c.toml:4:") == true || error?.message.hasPrefix("c.toml:6:") == true, "\(error?.message ?? "")")
     }
@@ -92,7 +92,7 @@ import Testing
 
     /// toml++ read the text as a C string: a NUL byte used to hide everything after it.
     @Test func nulByteIsAnError() {
-        let error = #expect(throws: IOGateError.self) {
+        let error = expectThrows(IOGateError.self) {
             try Config.parse(text: "device = \"mock\"\n\0\n[[grant]]\nuid = 1\n", file: "c.toml")
         }
         #expect(error?.message.hasPrefix("c.toml:2:1: TOML syntax error: the text contains a NUL byte") == true, "\(error?.message ?? "")")

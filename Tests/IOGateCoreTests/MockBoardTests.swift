@@ -322,7 +322,8 @@ struct MockBoardTests {
         // all are high, clears them one by one and checks that all are low, so a lost update (the
         // other thread writing back a stale latch) shows up; the last pass leaves the even pins high.
         DispatchQueue.concurrentPerform(iterations: 2) { t in
-            let own = (t * 10..<t * 10 + 10).reduce(UInt64(0)) { $0 | 1 << UInt64($1) }
+            var own: UInt64 = 0  // a loop, not reduce: Swift 6.0.3 cannot type-check that in reasonable time
+            for pin in t * 10..<t * 10 + 10 { own |= 1 << UInt64(pin) }
             var misses = 0
             for _ in 0..<rounds {
                 for pin in t * 10..<t * 10 + 10 { b.store(GPSET0, .word, 1 << UInt64(pin)) }
@@ -336,7 +337,8 @@ struct MockBoardTests {
             lost.add(misses)
         }
         #expect(lost.total == 0)
-        let evens = (0..<20).filter { $0 % 2 == 0 }.reduce(UInt64(0)) { $0 | 1 << UInt64($1) }
+        var evens: UInt64 = 0
+        for pin in 0..<20 where pin % 2 == 0 { evens |= 1 << UInt64(pin) }
         #expect(try b.outputLatch(window: "gpio") == evens)
         #expect(b.load(GPLEV0, .word) == evens)
     }

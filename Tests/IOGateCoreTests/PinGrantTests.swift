@@ -27,7 +27,8 @@ import Testing
     @Test func bcm2711PinsBecomeFieldAndBitMasks() throws {
         let list = try Self.allowlist("[[grant]]\nuid = 1001\npins = [17, 22]\naccess = \"rw\"\n")
         #expect(list.entries.count == 1)
-        #expect(list.entries[0].range == (try PhysicalRange(base: 0xFE20_0000, length: 0x100)))
+        let gpioRange = try PhysicalRange(base: 0xFE20_0000, length: 0x100)
+        #expect(list.entries[0].range == gpioRange)
         #expect(list.entries[0].masks?.pins == [17, 22])
         #expect(Self.mask(list, "gpio", 0x00) == 0)  // GPFSEL0: pins 0-9
         #expect(Self.mask(list, "gpio", 0x04) == 0x00E0_0000)  // GPFSEL1 bits 21-23: pin 17
@@ -46,7 +47,7 @@ import Testing
         #expect(try list.masked(e, base + 0x04, width: .word, kind: .write, value: 0x0020_0000) == .readModifyWrite(mask: 0x00E0_0000))
         // GPSET0 acts on ones: pin 17 alone is stored as it is; a 1 for pin 18 is refused by name.
         #expect(try list.masked(e, base + 0x1C, width: .word, kind: .write, value: 1 << 17) == .plain)
-        let set18 = #expect(throws: IOGateError.self) { try list.masked(e, base + 0x1C, width: .word, kind: .write, value: 1 << 18) }
+        let set18 = expectThrows(IOGateError.self) { try list.masked(e, base + 0x1C, width: .word, kind: .write, value: 1 << 18) }
         #expect(set18?.code == .outsideAllowlist)
         #expect(set18?.message.contains("pin 18 (granted: pins 17)") == true, "\(set18?.message ?? "")")
         // A byte store at GPSET0+2: bit 1 is pin 17, bit 2 pin 18.
@@ -54,14 +55,14 @@ import Testing
         #expect(throws: IOGateError.self) { try list.masked(e, base + 0x1E, width: .byte, kind: .write, value: 0x04) }
         // Modify may change pin 17's bits only.
         #expect(try list.masked(e, base + 0x04, width: .word, kind: .modify, mask: 0x00E0_0000) == .plain)
-        let m18 = #expect(throws: IOGateError.self) { try list.masked(e, base + 0x04, width: .word, kind: .modify, mask: 0x0700_0000) }
+        let m18 = expectThrows(IOGateError.self) { try list.masked(e, base + 0x04, width: .word, kind: .modify, mask: 0x0700_0000) }
         #expect(m18?.message.contains("pin 18") == true, "\(m18?.message ?? "")")
         // Reads are whole, but only of registers that hold a granted bit.
         #expect(try list.masked(e, base + 0x34, width: .word, kind: .read) == .plain)
-        let fsel0 = #expect(throws: IOGateError.self) { try list.masked(e, base + 0x00, width: .word, kind: .read) }
+        let fsel0 = expectThrows(IOGateError.self) { try list.masked(e, base + 0x00, width: .word, kind: .read) }
         #expect(fsel0?.message.contains("no bit of this register is granted") == true, "\(fsel0?.message ?? "")")
         // A write to a register with none of the grant's bits names the pins it would change.
-        let fsel4 = #expect(throws: IOGateError.self) {
+        let fsel4 = expectThrows(IOGateError.self) {
             try list.masked(e, base + 0x10, width: .word, kind: .modify, value: 1 << 0, mask: 0b111)
         }
         #expect(fsel4?.message.contains("it would change pin 40 (granted: pins 17)") == true, "\(fsel4?.message ?? "")")
@@ -114,12 +115,12 @@ import Testing
         let list = try Self.allowlist("[[grant]]\nuid = 1001\nIoBase = [0x1000000]\nIoLen = [0x100]\nbits = [0xFF]\naccess = \"rw\"\n")
         let a: UInt64 = 0x100_0010
         let e = try list.check(a, width: .word, write: true)
-        let plain = #expect(throws: IOGateError.self) { try list.masked(e, a, width: .word, kind: .write, value: 1) }
+        let plain = expectThrows(IOGateError.self) { try list.masked(e, a, width: .word, kind: .write, value: 1) }
         #expect(plain?.message.contains("side effects") == true, "\(plain?.message ?? "")")
         #expect(plain?.message.contains("bits 0xFFFFFF00") == true, "\(plain?.message ?? "")")
         #expect(try list.masked(e, a, width: .byte, kind: .write, value: 0x5A) == .plain)  // the whole granted byte
         #expect(try list.masked(e, a, width: .word, kind: .modify, value: 0x05, mask: 0x0F) == .plain)
-        let wide = #expect(throws: IOGateError.self) { try list.masked(e, a, width: .word, kind: .modify, mask: 0x100) }
+        let wide = expectThrows(IOGateError.self) { try list.masked(e, a, width: .word, kind: .modify, mask: 0x100) }
         #expect(wide?.message.contains("bits 0x00000100") == true, "\(wide?.message ?? "")")
         #expect(try list.masked(e, a, width: .word, kind: .read) == .plain)
         #expect(throws: IOGateError.self) { try list.masked(e, a + 1, width: .byte, kind: .read) }  // bits 8-15: none granted

@@ -66,7 +66,7 @@ private func parse(_ header: String) throws -> Board { try Board.parse(text: boa
             ("[[header]]\nname = \"P1\"\nsource = \"s\"\npins = [\"GND\"]", 14, ["'header' is an array", "expected a table ([header])"]),
         ] as [(String, Int, [String])])
     func badHeaderIsRefused(_ text: String, _ line: Int, _ fragments: [String]) throws {
-        let error = #expect(throws: IOGateError.self) { try parse(text) }
+        let error = expectThrows(IOGateError.self) { try parse(text) }
         guard let error else { return }
         #expect(error.code == .board)
         #expect(error.message.hasPrefix("acme-one.toml:\(line):"), "\(error.message)")
@@ -89,7 +89,7 @@ private func parse(_ header: String) throws -> Board { try Board.parse(text: boa
             source = "s"
             pins = ["GPIO0"]
             """
-        let error = #expect(throws: IOGateError.self) { try Board.parse(text: text, file: "acme-two.toml") }
+        let error = expectThrows(IOGateError.self) { try Board.parse(text: text, file: "acme-two.toml") }
         #expect(error?.message.contains("the board has no GPIO window with a register model") == true, "\(error?.message ?? "")")
     }
 

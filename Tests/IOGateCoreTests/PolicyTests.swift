@@ -14,7 +14,7 @@ private func expectError(
     _ code: IOGateError.Code, _ fragments: [String] = [], sourceLocation: SourceLocation = #_sourceLocation,
     _ body: () throws -> Void
 ) {
-    let error = #expect(throws: IOGateError.self, sourceLocation: sourceLocation) { try body() }
+    let error = expectThrows(IOGateError.self, sourceLocation: sourceLocation) { try body() }
     guard let error else { return }
     #expect(error.code == code, "\(error.message)", sourceLocation: sourceLocation)
     for f in fragments {

@@ -400,7 +400,7 @@ private let invalidDocuments: [InvalidTOML] = [
 
     @Test(arguments: invalidDocuments)
     func invalid(_ c: InvalidTOML) {
-        let error = #expect(throws: TOMLSyntaxError.self) { try TOMLTable(parsing: c.text) }
+        let error = expectThrows(TOMLSyntaxError.self) { try TOMLTable(parsing: c.text) }
         guard let error else { return }
         #expect(error.position == TOMLPosition(line: c.line, column: c.column), "\(error)")
         #expect(error.message.contains(c.fragment), "\(error)")
@@ -459,7 +459,7 @@ private let invalidDocuments: [InvalidTOML] = [
     /// Columns count Unicode scalars, not bytes, and start after a byte-order mark.
     @Test func columnsCountScalars() {
         for (text, column) in [("a = \"é\u{1}\"", 7), ("\u{FEFF}a = \"\u{1}\"", 6), ("a = '日本語'x", 10)] {
-            let error = #expect(throws: TOMLSyntaxError.self) { try TOMLTable(parsing: text) }
+            let error = expectThrows(TOMLSyntaxError.self) { try TOMLTable(parsing: text) }
             #expect(error?.position == TOMLPosition(line: 1, column: column), "\(text.debugDescription): \(error.map { "\($0)" } ?? "")")
         }
     }
@@ -475,7 +475,7 @@ private let invalidDocuments: [InvalidTOML] = [
 
     /// `TOMLDocument` names the file, line and column of a syntax error, with the caller's code.
     @Test func documentErrorFormat() {
-        let error = #expect(throws: IOGateError.self) { try TOMLDocument(text: "a = 1\nb = [1,, 2]\n", file: "/etc/x.toml", code: .board) }
+        let error = expectThrows(IOGateError.self) { try TOMLDocument(text: "a = 1\nb = [1,, 2]\n", file: "/etc/x.toml", code: .board) }
         #expect(error?.code == .board)
         #expect(error?.message == "/etc/x.toml:2:8: TOML syntax error: expected a value or ']' in the array, saw ','")
     }

@@ -73,13 +73,13 @@ private let good = """
         ("# iogate-trace 1\nR 0xFFFFFFFFFFFFFFFF+0x4 32 0x0\n", "past the end of the address space"),
     ])
     func badTrace(_ text: String, _ message: String) {
-        let error = #expect(throws: IOGateError.self) { try Trace.parse(text: text, file: "t.log", board: rpi4) }
+        let error = expectThrows(IOGateError.self) { try Trace.parse(text: text, file: "t.log", board: rpi4) }
         #expect(error?.code == .config)
         #expect(error?.message.contains(message) == true, "\(error?.message ?? "")")
     }
 
     @Test func windowPlacesNeedABoard() {
-        let error = #expect(throws: IOGateError.self) {
+        let error = expectThrows(IOGateError.self) {
             try Trace.parse(text: "# iogate-trace 1\nR gpio+0x4 32 0x0\n", file: "t.log", board: nil)
         }
         #expect(error?.message.contains("t.log:2: place 'gpio+0x4' names a window, but the replay has no board") == true)
@@ -138,7 +138,7 @@ private let good = """
         var r = try replayer()
         _ = r.load(0xFE20_0004, .word)
         let load = r.load(0xFE20_0034, .word)
-        let error = #expect(throws: IOGateError.self) { try load.get() }
+        let error = expectThrows(IOGateError.self) { try load.get() }
         #expect(
             error?.message
                 == "replay diverged at t.log:3: expected W gpio+0x4 32 0x00200000, got R gpio+0x34 32 (a load where the trace has a store, a different place)"
@@ -167,7 +167,7 @@ private let good = """
     }
 
     @Test func replayWithoutAPathIsRefused() {
-        let error = #expect(throws: IOGateError.self) { try Config.parse(text: "device = \"replay:\"\n", file: "c.toml") }
+        let error = expectThrows(IOGateError.self) { try Config.parse(text: "device = \"replay:\"\n", file: "c.toml") }
         #expect(error?.message == "c.toml:1: 'device' is \"replay:\" with no trace file; expected \"replay:PATH\"")
     }
 }

@@ -237,7 +237,8 @@ final class PinGrantEndToEndTests {
         #expect(try reader.read(Self.pull1) == pulls[Self.pull1]!)
         // A's 11 high and 17 low, B's 12 high and 18 low.
         let levels = try reader.read(Self.gplev0)
-        #expect(levels & (1 << 11 | 1 << 12 | 1 << 17 | 1 << 18) == 1 << 11 | 1 << 12, "\(hex(levels))")
+        let watched: UInt64 = 1 << 11 | 1 << 12 | 1 << 17 | 1 << 18, high: UInt64 = 1 << 11 | 1 << 12
+        #expect(levels & watched == high, "\(hex(levels))")
     }
 
     @Test func windowsShowPerPinGrantsAndRefusalsNamePins() throws {
@@ -249,9 +250,9 @@ final class PinGrantEndToEndTests {
         // Version 2 clients see the windows list as before.
         let v2 = try client(gid: 4001, maxVersion: 2)
         #expect(try v2.windows().map(\.name) == ["gpio"])
-        let e = #expect(throws: IOGateError.self) { try a.write(Self.gpset0, 1 << 12 | 1 << 17) }
+        let e = expectThrows(IOGateError.self) { try a.write(Self.gpset0, 1 << 12 | 1 << 17) }
         #expect(e?.message.contains("pin 12 (granted: pins 11, 17)") == true, "\(e?.message ?? "")")
-        let r = #expect(throws: IOGateError.self) { _ = try a.read(Self.base + 0x00) }  // GPFSEL0: pins 0-9
+        let r = expectThrows(IOGateError.self) { _ = try a.read(Self.base + 0x00) }  // GPFSEL0: pins 0-9
         #expect(r?.code == .outsideAllowlist)
         // The CLI, as uid 65534 (granted pins 11 and 17).
         let table = try iogate(daemon.socket, ["windows"], asUID: otherUID)
@@ -360,16 +361,16 @@ final class PigpioClient {
         close(fd)
 
         #expect(try c.modify(reg, mask: 0xFF00, value: 0xAB00) == 0x1200_0034)
-        let plain = #expect(throws: IOGateError.self) { try c.write(reg, 0xFFFF_FFFF) }
+        let plain = expectThrows(IOGateError.self) { try c.write(reg, 0xFFFF_FFFF) }
         #expect(plain?.code == .outsideAllowlist)
         #expect(plain?.message.contains("bits 0xFFFF00FF (granted: 0x0000FF00)") == true, "\(plain?.message ?? "")")
         try c.write(reg + 1, 0xCD, width: .byte)  // the granted byte, whole
-        let wide = #expect(throws: IOGateError.self) { _ = try c.modify(reg, mask: 0x1_0000, value: 0) }
+        let wide = expectThrows(IOGateError.self) { _ = try c.modify(reg, mask: 0x1_0000, value: 0) }
         #expect(wide?.message.contains("its mask would change bits 0x00010000") == true, "\(wide?.message ?? "")")
         #expect(throws: IOGateError.self) { _ = try c.read(reg + 2, width: .byte) }  // bits 16-23: none granted
         for version: UInt16 in [1, Frame.version] {  // a version 1 batch, then a compact batch
             let v = try IOGateClient(socketPath: daemon.socket, maxVersion: version)
-            let refused = #expect(throws: IOGateError.self) {
+            let refused = expectThrows(IOGateError.self) {
                 _ = try v.batch { b in
                     b.modify(reg, mask: 0x0F00, value: 0x0100)
                     b.write(reg + 2, 0x77, width: .byte)
@@ -441,7 +442,7 @@ final class PigpioClient {
         #expect(try gate.read(rio) == 0)
         try gate.write(rio + 0x2000, 1 << 17)  // the set alias
         #expect(try gate.read(rio) == 1 << 17)
-        let other = #expect(throws: IOGateError.self) { try gate.write(rio + 0x3000, 1 << 18 | 1 << 17) }
+        let other = expectThrows(IOGateError.self) { try gate.write(rio + 0x3000, 1 << 18 | 1 << 17) }
         #expect(other?.message.contains("it would act on pin 18 (granted: pins 17)") == true, "\(other?.message ?? "")")
         #expect(throws: IOGateError.self) { _ = try gate.read(gpio + 0x94) }  // GPIO18_CTRL
         #expect(try gate.read(rio) == 1 << 17)

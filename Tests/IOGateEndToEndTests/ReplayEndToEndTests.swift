@@ -173,7 +173,7 @@ final class ReplayEndToEndTests {
         #expect(same.stderrText.contains("iogated: replay complete: all 9 recorded accesses matched"), "\(same.stderrText)")
 
         let changed = try replayer()
-        let error = #expect(throws: IOGateError.self) {
+        let error = expectThrows(IOGateError.self) {
             try session(try changed.client(), try IOGateClient(socketPath: changed.socket, maxVersion: 1), changed: true)
         }
         let why = "replay diverged at \(trace):9: expected W gpio+0x28 32 0x00200000, got W gpio+0x28 32 0x00400000 (a different value)"

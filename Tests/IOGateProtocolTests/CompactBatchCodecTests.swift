@@ -11,7 +11,12 @@ struct CompactBatchCodecTests {
 
     /// A payload (header and body, no length prefix) with `count`, `base` and raw operation bytes.
     static func payload(count: UInt32, base: UInt64, _ ops: [UInt8]) -> [UInt8] {
-        [0x21, 0, 0, 0] + le32(7) + le32(count) + le32(0) + le64(base) + ops
+        var p: [UInt8] = [0x21, 0, 0, 0]  // appended: as one expression, too slow for Swift 6.0.3
+        p += le32(7)
+        p += le32(count)
+        p += le32(0)
+        p += le64(base)
+        return p + ops
     }
     static func read(_ offset: UInt32, width: UInt8 = 4) -> [UInt8] { [1, width, 0, 0] + le32(offset) }
     static func write(_ offset: UInt32, _ value: UInt64, width: UInt8 = 4) -> [UInt8] { [2, width, 0, 0] + le32(offset) + le64(value) }
