@@ -56,13 +56,15 @@ private let planCases: [PlanCase] = {
     // Above 4 GiB: Raspberry Pi 5's RP1 GPIO.
     cases.append(PlanCase(base: 0x1F_000D_0000, length: 0xC000, page: 0x1000, chunks: [(0x1F_000D_0000, 0xC000)]))
     cases.append(PlanCase(base: 0x1F_000D_0000, length: 0xC000, page: 0x10000, chunks: [(0x1F_000D_0000, 0x10000)]))
-    cases.append(PlanCase(base: 0x1F_01FF_F000, length: 0x2000, page: 0x4000, chunks: [(0x1F_01FF_C000, 0x4000), (0x1F_0200_0000, 0x4000)]))
+    cases.append(
+        PlanCase(base: 0x1F_01FF_F000, length: 0x2000, page: 0x4000, chunks: [(0x1F_01FF_C000, 0x4000), (0x1F_0200_0000, 0x4000)]))
     // Ranges ending at 2^64 - 1 must not overflow.
     cases.append(PlanCase(base: 0xFFFF_FFFF_FFFF_F000, length: 0x1000, page: 0x1000, chunks: [(0xFFFF_FFFF_FFFF_F000, 0x1000)]))
     cases.append(PlanCase(base: .max, length: 1, page: 0x10000, chunks: [(0xFFFF_FFFF_FFFF_0000, 0x10000)]))
-    cases.append(PlanCase(
-        base: .max - section, length: section + 1, page: 0x1000,
-        chunks: [(0xFFFF_FFFF_FDFF_F000, 0x1000), (0xFFFF_FFFF_FE00_0000, section)]))
+    cases.append(
+        PlanCase(
+            base: .max - section, length: section + 1, page: 0x1000,
+            chunks: [(0xFFFF_FFFF_FDFF_F000, 0x1000), (0xFFFF_FFFF_FE00_0000, section)]))
     return cases
 }()
 
